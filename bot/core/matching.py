@@ -1,0 +1,538 @@
+"""Topic matching: a message in, a decision out (answer, clarify or handoff).
+
+How a message is scored:
+
+1. The message is normalised and every token mapped to a *term* through the
+   :class:`~bot.core.morphology.Lexicon` (inflection, missing diacritics and
+   typos are absorbed there). Tokens the lexicon does not know stay as
+   *unknown* words: a content word the knowledge base has never seen is
+   evidence that the question is about something else.
+2. **Similarity.** Each term has a weight (an IDF over topics: "kongres"
+   weighs more than "jak"). The message is compared with every example and
+   with each topic's profile (weighted cosine, computed sparsely with numpy).
+   Unknown content words stay in the message's norm and pull every
+   similarity down, so this score also says how well the message is covered
+   by anything the assistant knows.
+3. **Classifier.** A softmax regression over terms and word prefixes, trained
+   at build time on the examples (with word dropout, so that no single word
+   decides), tells sibling topics apart ("kiedy" vs "gdzie" Kongres) and
+   learns which words point away from every topic. Out-of-scope examples and
+   each topic's negative examples train the "none" class.
+4. The two are blended into a 0..1 confidence per topic.
+5. Two gates as in Rasa's fallback: the best topic must reach a threshold and
+   beat the second-best by a margin, and its similarity must show that the
+   message is in the knowledge base's vocabulary at all. Otherwise the two
+   best topics are offered (clarify) when both are plausible, or the message
+   is handed over.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.morphology import FUNCTION_WORDS, Analyzer, Lexicon, make_analyzer
+from bot.core.text import normalise, words
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class Action(StrEnum):
+    """What the assistant does with a message."""
+
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    HANDOFF = "handoff"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A candidate topic with its confidence."""
+
+    intent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of matching one message.
+
+    ``intent`` is None unless the action is ``answer``: "no match" is a value,
+    never the best of unrelated candidates.
+    """
+
+    action: Action
+    intent: str | None
+    confidence: float
+    alternatives: tuple[Alternative, ...] = ()
+
+    @property
+    def best_guesses(self) -> tuple[Alternative, ...]:
+        """The top candidates whatever the action (for staff context)."""
+        return self.alternatives
+
+
+@dataclass(frozen=True)
+class LabelledExample:
+    """One training phrase: its text and topic (None = out of scope)."""
+
+    text: str
+    intent: str | None
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The gates of the decision (all on the 0..1 confidence)."""
+
+    #: gate 1: the best topic's confidence
+    answer: float = 0.6
+    #: gate 2: how far the best topic must be ahead of the second
+    margin: float = 0.15
+    #: the best topic's similarity: below it the message is not in our vocabulary
+    similarity: float = 0.25
+    #: clarify: the two best topics together, and each of them at least
+    clarify_pair: float = 0.6
+    clarify_each: float = 0.2
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the matcher is built (kept apart from the gates; see bench/)."""
+
+    #: share of the topic profile in the similarity (the rest: best example)
+    profile_share: float = 0.35
+    #: share of the classifier in the blend (the rest: softmax of similarities)
+    classifier_share: float = 0.5
+    #: sharpness of the softmax over similarities
+    similarity_temperature: float = 20.0
+    #: words are also represented by their first letters (a cheap stemmer for
+    #: words and languages the dictionary does not know)
+    prefix_length: int = 6
+    #: training copies of each example with words dropped at random
+    dropout_copies: int = 2
+    dropout_rate: float = 0.25
+    epochs: int = 15
+    #: the classifier's training stops after about this many updates
+    max_updates: int = 400_000
+    learning_rate: float = 0.5
+    l2: float = 1e-4
+    seed: int = 7
+
+
+OUT_OF_SCOPE = "\x00none"
+
+
+@dataclass
+class _Index:
+    labels: list[str]
+    label_of_row: IntArray
+    row_norm: FloatArray
+    postings: dict[int, tuple[IntArray, FloatArray]]
+    profile_postings: dict[int, tuple[IntArray, FloatArray]]
+    profile_norm: FloatArray
+    negative_postings: dict[int, tuple[IntArray, FloatArray]]
+    negative_label: IntArray
+    negative_norm: FloatArray
+
+
+@dataclass
+class _Classifier:
+    """Softmax regression over sparse binary features."""
+
+    features: dict[str, int]
+    weights: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+
+    def probabilities(self, keys: Iterable[str]) -> FloatArray:
+        ids = [self.features[k] for k in keys if k in self.features]
+        z = self.weights[ids].sum(axis=0) + self.bias if ids else self.bias.copy()
+        z = z.astype(np.float64)
+        z -= z.max()
+        p = np.exp(z)
+        return np.asarray(p / p.sum(), dtype=np.float64)
+
+    @classmethod
+    def train(
+        cls, rows: Sequence[tuple[int, list[str]]], n_labels: int, tuning: Tuning
+    ) -> _Classifier:
+        features: dict[str, int] = {}
+        encoded: list[tuple[int, IntArray]] = []
+        for row_label, keys in rows:
+            row_ids = sorted({features.setdefault(k, len(features)) for k in keys})
+            encoded.append((row_label, np.array(row_ids, dtype=np.int64)))
+        rng = np.random.default_rng(tuning.seed)
+        augmented = list(encoded)
+        for label, ids in encoded:
+            if len(ids) < 3:
+                continue
+            for _ in range(tuning.dropout_copies):
+                kept = ids[rng.random(len(ids)) >= tuning.dropout_rate]
+                if kept.size:
+                    augmented.append((label, kept))
+        weights = np.zeros((len(features), n_labels), dtype=np.float32)
+        bias = np.zeros(n_labels, dtype=np.float32)
+        epochs = max(3, min(tuning.epochs, tuning.max_updates // max(1, len(augmented))))
+        order = np.arange(len(augmented))
+        lr = np.float32(tuning.learning_rate)
+        decay = np.float32(1.0 - tuning.learning_rate * tuning.l2)
+        for _ in range(epochs):
+            rng.shuffle(order)
+            for i in order:
+                label, ids = augmented[i]
+                z = weights[ids].sum(axis=0) + bias
+                z -= z.max()
+                p = np.exp(z)
+                p /= p.sum()
+                p[label] -= 1.0
+                weights[ids] -= lr * p
+                bias -= lr * np.float32(0.1) * p
+            weights *= decay
+        return cls(features=features, weights=weights, bias=bias)
+
+
+@dataclass
+class _Query:
+    """A message turned into terms, unknown-word mass and classifier keys."""
+
+    terms: list[int]
+    unknown_mass: float
+    keys: list[str]
+
+
+@dataclass
+class IntentMatcher:
+    """Scores messages against labelled examples and decides what to do."""
+
+    lexicon: Lexicon
+    thresholds: Thresholds
+    tuning: Tuning
+    term_ids: dict[str, int]
+    weights: FloatArray
+    unknown_weight: float
+    index: _Index
+    classifier: _Classifier
+    build_seconds: float = 0.0
+    _topics: tuple[str, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        examples: Iterable[LabelledExample],
+        *,
+        analyzer: Analyzer | None = None,
+        thresholds: Thresholds | None = None,
+        tuning: Tuning | None = None,
+    ) -> IntentMatcher:
+        """Build a matcher from labelled examples (from intents/ or any dataset)."""
+        started = time.perf_counter()
+        tuning = tuning or Tuning()
+        examples = list(examples)
+        analyzer = analyzer if analyzer is not None else make_analyzer()
+        raw_words = [raw for ex in examples for raw, _folded in words(ex.text)]
+        lexicon = Lexicon.build(raw_words, analyzer)
+
+        labels = sorted({ex.intent or OUT_OF_SCOPE for ex in examples if not ex.negative})
+        if OUT_OF_SCOPE not in labels:
+            labels.append(OUT_OF_SCOPE)  # negatives train it even without out-of-scope examples
+        label_id = {label: i for i, label in enumerate(labels)}
+        term_ids: dict[str, int] = {}
+
+        positive_rows: list[tuple[int, list[int]]] = []
+        negative_rows: list[tuple[int, list[int]]] = []
+        classifier_rows: list[tuple[int, list[str]]] = []
+        for ex in examples:
+            terms: set[int] = set()
+            keys: set[str] = set()
+            for raw, token in words(ex.text):
+                term = lexicon.term(token, raw)
+                if term is not None:
+                    term_id = term_ids.setdefault(term, len(term_ids))
+                    terms.add(term_id)
+                    keys.add(f"t{term_id}")
+                keys.update(_prefix_keys(token, tuning.prefix_length))
+            if not keys:
+                continue
+            label = label_id.get(ex.intent or OUT_OF_SCOPE)
+            if ex.negative:
+                if label is not None and terms:
+                    negative_rows.append((label, sorted(terms)))
+                classifier_rows.append((label_id[OUT_OF_SCOPE], sorted(keys)))
+                continue
+            assert label is not None
+            if terms:
+                positive_rows.append((label, sorted(terms)))
+            classifier_rows.append((label, sorted(keys)))
+        if not positive_rows:
+            raise ValueError("no usable examples to build a matcher from")
+
+        # IDF over labels: a term used by few topics tells them apart.
+        labels_with_term: dict[int, set[int]] = defaultdict(set)
+        for label, terms_ in positive_rows:
+            for t in terms_:
+                labels_with_term[t].add(label)
+        n_labels = len(labels)
+        weights = np.zeros(len(term_ids), dtype=np.float64)
+        for t in range(len(term_ids)):
+            df = len(labels_with_term.get(t, ())) or 1
+            weights[t] = math.log(1.0 + n_labels / df)
+        unknown_weight = math.log(1.0 + n_labels / 1.0)
+
+        # Rows sorted by label so per-label maxima are one reduceat.
+        positive_rows.sort(key=lambda row: row[0])
+        label_of_row = np.array([label for label, _ in positive_rows], dtype=np.int64)
+        row_norm = np.array([math.sqrt(float(np.sum(weights[t] ** 2))) for _, t in positive_rows])
+        postings = _postings((t for _, t in positive_rows), weights)
+
+        # Topic profiles: every term of the topic, weighted by how many of its
+        # examples use it (dampened), so common phrasings count more.
+        profile_counts: list[Counter[int]] = [Counter() for _ in labels]
+        for label, terms_ in positive_rows:
+            profile_counts[label].update(terms_)
+        rows_per_label = Counter(label for label, _ in positive_rows)
+        profile_vectors = [
+            {
+                t: weights[t] * math.sqrt(c / max(1, rows_per_label[label]))
+                for t, c in counter.items()
+            }
+            for label, counter in enumerate(profile_counts)
+        ]
+        profile_postings = _weighted_postings(profile_vectors)
+        profile_norm = np.array(
+            [math.sqrt(sum(v * v for v in vec.values())) or 1.0 for vec in profile_vectors]
+        )
+
+        negative_label = np.array([label for label, _ in negative_rows], dtype=np.int64)
+        negative_norm = np.array(
+            [math.sqrt(float(np.sum(weights[t] ** 2))) for _, t in negative_rows]
+        )
+        negative_postings = _postings((t for _, t in negative_rows), weights)
+
+        index = _Index(
+            labels=labels,
+            label_of_row=label_of_row,
+            row_norm=row_norm,
+            postings=postings,
+            profile_postings=profile_postings,
+            profile_norm=profile_norm,
+            negative_postings=negative_postings,
+            negative_label=negative_label,
+            negative_norm=negative_norm,
+        )
+        classifier = _Classifier.train(classifier_rows, n_labels, tuning)
+        matcher = cls(
+            lexicon=lexicon,
+            thresholds=thresholds or Thresholds(),
+            tuning=tuning,
+            term_ids=term_ids,
+            weights=weights,
+            unknown_weight=unknown_weight,
+            index=index,
+            classifier=classifier,
+            _topics=tuple(label for label in labels if label != OUT_OF_SCOPE),
+        )
+        matcher.build_seconds = time.perf_counter() - started
+        logger.info(
+            "matcher built: %d examples, %d topics, %d terms in %.2fs",
+            len(classifier_rows),
+            len(matcher._topics),
+            len(term_ids),
+            matcher.build_seconds,
+        )
+        return matcher
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topic ids this matcher can answer with."""
+        return self._topics
+
+    # ------------------------------------------------------------------ query
+    def _query(self, text: str) -> _Query:
+        known: set[int] = set()
+        unknown: set[str] = set()
+        keys: set[str] = set()
+        for raw, token in words(text):
+            term = self.lexicon.term(token, raw)
+            term_id = self.term_ids.get(term) if term is not None else None
+            if term_id is not None:
+                known.add(term_id)
+                keys.add(f"t{term_id}")
+            elif token not in FUNCTION_WORDS and len(token) > 1:
+                unknown.add(token)
+            keys.update(_prefix_keys(token, self.tuning.prefix_length))
+        unknown_mass = 0.0
+        for token in unknown:
+            # Numbers and very short tokens say little about the topic.
+            scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
+            unknown_mass += (self.unknown_weight * scale) ** 2
+        return _Query(sorted(known), unknown_mass, sorted(keys))
+
+    def similarities(self, text: str) -> dict[str, float]:
+        """The 0..1 similarity of the message to every label's examples."""
+        return dict(zip(self.index.labels, self._similarities(self._query(text)), strict=True))
+
+    def _similarities(self, query: _Query) -> FloatArray:
+        idx = self.index
+        n_labels = len(idx.labels)
+        terms = query.terms
+        if not terms:
+            return np.zeros(n_labels)
+        q_weights = self.weights[terms]
+        q_norm = math.sqrt(float(np.sum(q_weights**2)) + query.unknown_mass)
+
+        example_sim = _cosine(terms, q_weights, idx.postings, idx.row_norm, q_norm)
+        best_example = np.zeros(n_labels)
+        if example_sim.size:
+            starts = np.flatnonzero(np.r_[True, np.diff(idx.label_of_row) != 0])
+            best_example[idx.label_of_row[starts]] = np.maximum.reduceat(example_sim, starts)
+
+        profile_sim = _cosine(terms, q_weights, idx.profile_postings, idx.profile_norm, q_norm)
+        share = self.tuning.profile_share
+        combined = (1.0 - share) * best_example + share * profile_sim
+
+        if idx.negative_label.size:
+            neg_sim = _cosine(terms, q_weights, idx.negative_postings, idx.negative_norm, q_norm)
+            worst = np.zeros(n_labels)
+            np.maximum.at(worst, idx.negative_label, neg_sim)
+            # A topic whose negative example fits better than its positives is
+            # pushed down by the difference; the negative example also speaks
+            # for "none of the topics".
+            combined = combined - 1.5 * np.clip(worst - best_example, 0.0, None)
+            oos = idx.labels.index(OUT_OF_SCOPE)
+            combined[oos] = max(combined[oos], float(worst.max()))
+        return np.asarray(np.clip(combined, 0.0, 1.0), dtype=np.float64)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """The blended 0..1 confidence of every label (out of scope under OUT_OF_SCOPE)."""
+        confidence, _similarity = self._scores(self._query(text))
+        return dict(zip(self.index.labels, confidence.tolist(), strict=True))
+
+    def _scores(self, query: _Query) -> tuple[FloatArray, FloatArray]:
+        similarity = self._similarities(query)
+        oos = self.index.labels.index(OUT_OF_SCOPE)
+        if not query.terms:
+            # Nothing we know: certainly none of the topics.
+            confidence = np.zeros(len(self.index.labels))
+            confidence[oos] = 1.0
+            return confidence, similarity
+        z = similarity * self.tuning.similarity_temperature
+        z -= z.max()
+        soft = np.exp(z)
+        soft /= soft.sum()
+        probabilities = self.classifier.probabilities(query.keys)
+        share = self.tuning.classifier_share
+        return share * probabilities + (1.0 - share) * soft, similarity
+
+    def decide(self, text: str) -> Decision:
+        """Match a message and apply the two gates."""
+        confidence, similarity = self._scores(self._query(text))
+        labels = self.index.labels
+        oos = labels.index(OUT_OF_SCOPE)
+        order = [int(i) for i in np.argsort(-confidence, kind="stable") if int(i) != oos]
+        alternatives = tuple(
+            Alternative(labels[i], round(float(confidence[i]), 4))
+            for i in order[:3]
+            if confidence[i] > 0.005
+        )
+        if not order:
+            return Decision(Action.HANDOFF, None, 0.0, ())
+        top = order[0]
+        second = order[1] if len(order) > 1 else None
+        c1 = float(confidence[top])
+        c2 = float(confidence[second]) if second is not None else 0.0
+        t = self.thresholds
+        rounded = round(c1, 4)
+        if confidence[oos] >= c1:
+            return Decision(Action.HANDOFF, None, rounded, alternatives)
+        in_vocabulary = similarity[top] >= t.similarity
+        if c1 >= t.answer and c1 - c2 >= t.margin and in_vocabulary:
+            return Decision(Action.ANSWER, labels[top], rounded, alternatives)
+        if (
+            second is not None
+            and in_vocabulary
+            and c1 + c2 >= t.clarify_pair
+            and c2 >= t.clarify_each
+            and similarity[second] >= t.similarity * 0.8
+        ):
+            return Decision(Action.CLARIFY, None, rounded, alternatives[:2])
+        return Decision(Action.HANDOFF, None, rounded, alternatives)
+
+
+def _prefix_keys(token: str, length: int) -> list[str]:
+    """A word's first letters as a classifier feature (a crude stem)."""
+    if length <= 0 or len(token) < 5 or token.isdigit() or token in FUNCTION_WORDS:
+        return []
+    return ["p" + token[:length]]
+
+
+def _postings(
+    rows: Iterable[Sequence[int]], weights: FloatArray
+) -> dict[int, tuple[IntArray, FloatArray]]:
+    lists: dict[int, list[int]] = defaultdict(list)
+    for row, terms in enumerate(rows):
+        for t in terms:
+            lists[t].append(row)
+    return {
+        t: (np.array(rows_, dtype=np.int64), np.full(len(rows_), weights[t]))
+        for t, rows_ in lists.items()
+    }
+
+
+def _weighted_postings(
+    vectors: Sequence[dict[int, float]],
+) -> dict[int, tuple[IntArray, FloatArray]]:
+    lists: dict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+    for row, vec in enumerate(vectors):
+        for t, w in vec.items():
+            lists[t][0].append(row)
+            lists[t][1].append(w)
+    return {
+        t: (np.array(r, dtype=np.int64), np.array(w, dtype=np.float64))
+        for t, (r, w) in lists.items()
+    }
+
+
+def _cosine(
+    terms: Sequence[int],
+    q_weights: FloatArray,
+    postings: dict[int, tuple[IntArray, FloatArray]],
+    norms: FloatArray,
+    q_norm: float,
+) -> FloatArray:
+    """Cosine of the query with every row, touching only rows that share a term."""
+    n_rows = norms.shape[0]
+    if n_rows == 0:
+        return np.zeros(0)
+    idx_parts: list[IntArray] = []
+    val_parts: list[FloatArray] = []
+    for t, qw in zip(terms, q_weights, strict=True):
+        hit = postings.get(t)
+        if hit is None:
+            continue
+        idx_parts.append(hit[0])
+        val_parts.append(hit[1] * qw)
+    if not idx_parts:
+        return np.zeros(n_rows)
+    dots = np.bincount(
+        np.concatenate(idx_parts), weights=np.concatenate(val_parts), minlength=n_rows
+    )
+    denom = norms * q_norm
+    denom[denom == 0] = 1.0
+    return np.asarray(dots / denom, dtype=np.float64)
+
+
+def normalised_text(text: str) -> str:
+    """Expose the matcher's normalisation (for diagnostics and tests)."""
+    return normalise(text)

@@ -1,0 +1,391 @@
+"""Polish morphology for matching: every inflected form meets its lemma.
+
+The matcher works on *term ids*. :class:`Lexicon` is built once from the
+vocabulary of the examples: each word is analysed (lemmas), every form of
+each lemma is generated, and all forms are indexed *folded* (no diacritics,
+lower case). At query time "kongresie", "Kongresu" and "kongresem" all map to
+the term of "kongres", also when typed without Polish letters ("mikrograntow").
+
+Words no dictionary knows (names such as "witkac", English and Ukrainian
+words) fall back to a light suffix-stripping stem, so "witkacu" still meets
+"witkac". Unknown words close to a known form are corrected with rapidfuzz
+(optimal string alignment: one transposition counts as one typo).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.core.text import fold
+
+logger = logging.getLogger(__name__)
+
+
+class Analyzer(Protocol):
+    """A morphological analyser: lemmas of a word and forms of a lemma."""
+
+    name: str
+
+    def lemmas(self, word: str) -> set[str]:
+        """Return the lemmas of a lower-cased word (with its diacritics)."""
+        ...
+
+    def forms(self, lemma: str) -> set[str]:
+        """Return all inflected forms of a lemma (empty if it cannot generate)."""
+        ...
+
+
+class NullAnalyzer:
+    """No morphology: every word is its own lemma (for comparison only)."""
+
+    name = "none"
+
+    def lemmas(self, word: str) -> set[str]:
+        return set()
+
+    def forms(self, lemma: str) -> set[str]:
+        return set()
+
+
+# Morfeusz tags of words that carry no topic: prepositions, conjunctions,
+# particles, pronouns, interjections, punctuation.
+_FUNCTION_TAGS = frozenset(
+    {"prep", "conj", "comp", "qub", "ppron12", "ppron3", "siebie", "interj", "interp"}
+)
+
+
+class MorfeuszAnalyzer:
+    """Morfeusz 2 with the SGJP dictionary shipped in its wheel."""
+
+    name = "morfeusz2"
+
+    def __init__(self) -> None:
+        import morfeusz2
+
+        # One instance per thread: Morfeusz objects are not thread-safe.
+        self._local = threading.local()
+        self._factory = morfeusz2.Morfeusz
+        self._lock = threading.Lock()
+
+    def _morf(self) -> object:
+        morf = getattr(self._local, "morf", None)
+        if morf is None:
+            with self._lock:
+                morf = self._factory(expand_tags=False)
+            self._local.morf = morf
+        return morf
+
+    def analyse(self, word: str) -> list[tuple[str, str]]:
+        """Return (lemma, tag) pairs for a word; empty when unknown."""
+        out: list[tuple[str, str]] = []
+        for _start, _end, (_orth, lemma, tag, *_rest) in self._morf().analyse(word):  # type: ignore[attr-defined]
+            if tag == "ign":
+                continue
+            out.append((lemma.split(":", 1)[0].lower(), tag.split(":", 1)[0]))
+        return out
+
+    def lemmas(self, word: str) -> set[str]:
+        return {lemma for lemma, tag in self.analyse(word) if tag not in _FUNCTION_TAGS}
+
+    def is_function_word(self, word: str) -> bool:
+        """Tell whether every reading of the word is a function word."""
+        readings = self.analyse(word)
+        return bool(readings) and all(tag in _FUNCTION_TAGS for _lemma, tag in readings)
+
+    def forms(self, lemma: str) -> set[str]:
+        return set(self._forms(lemma))
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - one analyser per process, forms never change
+    def _forms(self, lemma: str) -> frozenset[str]:
+        try:
+            generated = self._morf().generate(lemma)  # type: ignore[attr-defined]
+        except RuntimeError:
+            return frozenset()
+        return frozenset(g[0].lower() for g in generated)
+
+
+class SimplemmaAnalyzer:
+    """simplemma's Polish lemmatiser (lemmas only, no generation)."""
+
+    name = "simplemma"
+
+    def __init__(self) -> None:
+        import simplemma
+
+        self._lemmatize = simplemma.lemmatize
+
+    def lemmas(self, word: str) -> set[str]:
+        lemma = self._lemmatize(word, lang="pl")
+        return {lemma.lower()} if lemma and lemma.lower() != word else set()
+
+    def forms(self, lemma: str) -> set[str]:
+        return set()
+
+
+def make_analyzer(name: str = "morfeusz2") -> Analyzer:
+    """Build an analyser by name: ``morfeusz2``, ``simplemma`` or ``none``."""
+    if name == "morfeusz2":
+        return MorfeuszAnalyzer()
+    if name == "simplemma":
+        return SimplemmaAnalyzer()
+    if name == "none":
+        return NullAnalyzer()
+    raise ValueError(f"unknown analyser {name!r}")
+
+
+# Endings stripped from words no dictionary knows. Longest first.
+_LATIN_ENDINGS = tuple(
+    sorted(
+        {
+            # Polish nominal and adjectival endings
+            "ami",
+            "ach",
+            "om",
+            "ow",
+            "owi",
+            "em",
+            "ie",
+            "iu",
+            "u",
+            "a",
+            "y",
+            "i",
+            "e",
+            "o",
+            "ego",
+            "emu",
+            "ej",
+            "ym",
+            "ymi",
+            "ych",
+            "ich",
+            "imi",
+            # English
+            "s",
+            "es",
+            "ies",
+            "ing",
+            "ed",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+_CYRILLIC_ENDINGS = tuple(
+    sorted(
+        {
+            "ами",
+            "ями",
+            "ах",
+            "ях",
+            "ом",
+            "ем",
+            "ою",
+            "ею",
+            "ів",
+            "їв",
+            "ей",
+            "ам",
+            "ям",
+            "ого",
+            "ому",
+            "ими",
+            "ій",
+            "ий",
+            "ої",
+            "их",
+            "им",
+            "ім",
+            "ую",
+            "юю",
+            "ться",
+            "тися",
+            "ти",
+            "ть",
+            "ся",
+            "у",
+            "ю",
+            "а",
+            "я",
+            "і",
+            "и",
+            "е",
+            "о",
+            "ь",
+            "ї",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def light_stem(token: str) -> str:
+    """Strip one common ending from a folded token, keeping at least 4 letters."""
+    if len(token) <= 4 or token.isdigit():
+        return token
+    endings = _CYRILLIC_ENDINGS if "\u0400" <= token[0] <= "\u04ff" else _LATIN_ENDINGS
+    for ending in endings:
+        if token.endswith(ending) and len(token) - len(ending) >= 4:
+            return token[: -len(ending)]
+    return token
+
+
+# Folded function words of Polish, English and Ukrainian. An unknown token on
+# this list carries no meaning for topic choice (it neither helps nor hurts).
+FUNCTION_WORDS = frozenset(
+    """
+    a aby abym aj ale albo ani az bo by byc bylo byla bylem bylam byly co czy czyli dla do
+    gdy go ich ile im ja jak jaka jaki jakie jakis jakies jako je jego jej jest jestem
+    jestesmy jesli jeszcze ja juz ktora ktore ktory ktorzy kto ktos lub ma mam mamy mi mie
+    mnie moge mozna moj moja moje my na nad nam nas nasz nasza nasze nie niz no o od oraz po
+    pod przed przez przy sa sie sobie ta tak tam te tego tej ten to tu ty tylko u w we wam
+    was z za ze zeby czyz ok okej oki plz pls prosze the a an of to in on at for with and or
+    is are was be been do does did can could i you we my our your me it this that there what
+    when where who how which please hi hey would should will shall am if about from by as
+    any some і й в у на з із до від для що як де коли чи це та але або я ми ви мене мені нам
+    вас ваш наш моя мій є бути буде був була будь ласка про по за при щоб так ні
+    """.split()  # noqa: SIM905 - a word list is easier to edit as text
+)
+
+
+@dataclass
+class Lexicon:
+    """Folded surface forms mapped to term ids, plus typo correction."""
+
+    analyzer: Analyzer
+    #: folded form -> term id
+    forms: dict[str, str] = field(default_factory=dict)
+    #: lemma (with diacritics, lower case) -> term id
+    lemma_terms: dict[str, str] = field(default_factory=dict)
+    #: how often each folded form occurred in the examples (for typo ties)
+    frequency: dict[str, int] = field(default_factory=dict)
+    #: forms that can be typo targets, bucketed by first letter and length
+    _fuzzy_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    #: forms seen in the examples (a small set searched whole, for first-letter typos)
+    _seen_forms: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, words: Iterable[str], analyzer: Analyzer) -> Lexicon:
+        """Index every form of every lemma of ``words`` (lower-cased, not folded)."""
+        lexicon = cls(analyzer=analyzer)
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        # Union-find over lemmas: lemmas that share a folded form become one term,
+        # so "sąd"/"sad" or an ambiguous word's readings cannot split a topic's evidence.
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        form_owner: dict[str, str] = {}
+        lemma_of_word: dict[str, set[str]] = {}
+        # Words with Polish letters first: their analysis is reliable, and the
+        # folded forms they generate then cover the same words typed without them.
+        ordered = sorted(counts, key=lambda w: (fold(w) == w, w))
+        for word in ordered:
+            folded = fold(word)
+            lexicon.frequency[folded] = lexicon.frequency.get(folded, 0) + counts[word]
+            lemmas = analyzer.lemmas(word)
+            if not lemmas and folded in form_owner:
+                continue  # a known form typed without diacritics
+            if not lemmas:
+                lemmas = {"~" + light_stem(folded)}
+            lemma_of_word[word] = lemmas
+            first = next(iter(sorted(lemmas)))
+            for lemma in lemmas:
+                union(first, lemma)
+                surface = {fold(f) for f in analyzer.forms(lemma)} if lemma[0] != "~" else set()
+                surface.add(folded)
+                if lemma[0] != "~":
+                    surface.add(fold(lemma))
+                for form in surface:
+                    owner = form_owner.get(form)
+                    if owner is None:
+                        form_owner[form] = lemma
+                    else:
+                        union(owner, lemma)
+        for form, lemma in form_owner.items():
+            lexicon.forms[form] = find(lemma)
+        for lemmas in lemma_of_word.values():
+            for lemma in lemmas:
+                lexicon.lemma_terms[lemma] = find(lemma)
+        for form in lexicon.forms:
+            if len(form) >= 4 and not form.isdigit():
+                lexicon._fuzzy_buckets.setdefault((form[0], len(form)), []).append(form)
+        lexicon._seen_forms = sorted(
+            f for f in lexicon.frequency if len(f) >= 4 and not f.isdigit() and f in lexicon.forms
+        )
+        logger.debug("lexicon: %d words, %d forms", len(counts), len(lexicon.forms))
+        return lexicon
+
+    def term(self, token: str, raw: str | None = None) -> str | None:
+        """Return the term id of a folded token, or None when it is unknown.
+
+        ``raw`` is the token as typed (lower case, with diacritics), which lets
+        the analyser recognise forms that were not generated.
+        """
+        found = self.forms.get(token)
+        if found is not None:
+            return found
+        return self._resolve(token, raw or token)
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - the lexicon lives as long as the matcher
+    def _resolve(self, token: str, raw: str) -> str | None:
+        for lemma in self.analyzer.lemmas(raw):
+            found = self.lemma_terms.get(lemma) or self.forms.get(fold(lemma))
+            if found is not None:
+                return found
+        stem = light_stem(token)
+        found = self.forms.get(stem) or self.lemma_terms.get("~" + stem)
+        if found is not None:
+            return found
+        return self._correct(token)
+
+    def _correct(self, token: str) -> str | None:
+        """Map a token with a typo to the closest known form, if close enough.
+
+        Candidates are forms that start with the same letter and have a length
+        within the allowed number of typos, plus every form seen in the
+        examples (which catches a typo in the first letter of common words).
+        """
+        if len(token) < 4 or token.isdigit() or token in FUNCTION_WORDS:
+            return None
+        max_typos = 1 if len(token) < 8 else 2
+        candidates: list[str] = []
+        for length in range(len(token) - max_typos, len(token) + max_typos + 1):
+            candidates.extend(self._fuzzy_buckets.get((token[0], length), ()))
+        hits = process.extract(
+            token, candidates, scorer=OSA.distance, score_cutoff=max_typos, limit=8
+        )
+        hits += process.extract(
+            token, self._seen_forms, scorer=OSA.distance, score_cutoff=max_typos, limit=8
+        )
+        if not hits:
+            return None
+        hits.sort(key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0), hit[0]))
+        return self.forms[hits[0][0]]
+
+    def __hash__(self) -> int:  # lru_cache on a method needs a hashable self
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other

@@ -1,0 +1,111 @@
+"""Text normalisation shared by the matcher and the content checks.
+
+Everything the matcher compares goes through :func:`normalise` and
+:func:`tokenize`, so "Złożyć", "ZLOZYC" and "złożyć!!" meet as "zlozyc".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that NFKD does not decompose into base + combining mark.
+_EXTRA_FOLDS = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "l",
+        "ß": "ss",
+        "æ": "ae",
+        "ø": "o",
+        "đ": "d",
+        "ı": "i",
+    }
+)
+
+# Ukrainian and Russian letters folded so that a word typed on a Russian
+# layout or without apostrophes still meets its Ukrainian spelling.
+_CYRILLIC_FOLDS = str.maketrans(
+    {
+        "ё": "е",
+        "ъ": "",
+        "ʼ": "",
+        "’": "",
+        "'": "",
+        "`": "",
+        "ґ": "г",
+    }
+)
+
+# Any run of characters that is not a letter or a digit separates tokens.
+_SEPARATORS = re.compile(r"[^\w]+|_", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+
+#: Longest message the matcher looks at. Longer input is cut here: nobody
+#: asks a question in more than this, and it bounds the work per message.
+MAX_MATCH_CHARS = 1000
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_CYRILLIC_COMBINING_KEEP = {"\u0306"}  # й = и + breve; keep the breve
+
+
+# The common case, Polish letters, without a round trip through NFD.
+_POLISH_FOLDS = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lower-cased with diacritics removed ("Złóż" -> "zloz")."""
+    text = text.lower().translate(_POLISH_FOLDS)
+    if text.isascii():
+        return text
+    text = text.translate(_EXTRA_FOLDS).translate(_CYRILLIC_FOLDS)
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            # "й" and "ї" are distinct letters in Ukrainian, keep them whole.
+            if ch in _CYRILLIC_COMBINING_KEEP or ch == "\u0308":
+                kept.append(ch)
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """Split a message into (as typed, folded) word pairs.
+
+    NFKC (full-width letters, ligatures), control characters removed, case
+    lowered, emoji and punctuation turned into separators, digits split from
+    letters ("2025r" -> "2025 r"). The first element keeps the diacritics (the
+    morphological analyser needs them), the second is folded for matching.
+    """
+    text = unicodedata.normalize("NFKC", text[: MAX_MATCH_CHARS * 2]).lower()
+    text = _CONTROL.sub(" ", text)
+    text = _SEPARATORS.sub(" ", text)
+    text = _DIGIT_LETTER.sub(" ", text)
+    pairs: list[tuple[str, str]] = []
+    length = 0
+    for raw in text.split():
+        folded = fold(raw)
+        if not folded:
+            continue
+        length += len(folded) + 1
+        if length > MAX_MATCH_CHARS:
+            break
+        pairs.append((raw, folded))
+    return pairs
+
+
+def normalise(text: str) -> str:
+    """Normalise a chat message for matching: folded words joined by spaces."""
+    return " ".join(folded for _raw, folded in words(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Split a message into normalised (folded) tokens."""
+    return [folded for _raw, folded in words(text)]
+
+
+def has_cyrillic(text: str) -> bool:
+    """Tell whether the text contains Cyrillic letters."""
+    return _CYRILLIC.search(text) is not None
