@@ -1,0 +1,372 @@
+"""``torun-bot``: the command line (console chat, ask, check, eval, run).
+
+This is the composition root for everything that is not Telegram: it reads
+arguments, configures logging, loads content and calls the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.content import ContentError
+from bot.content.loader import check_content, max_age_from
+from bot.core.answering import Reply
+from bot.core.dates import local_now
+from bot.core.knowledge import LANGUAGES
+from bot.core.matching import Action, IntentMatcher
+from bot.core.morphology import make_analyzer
+from bot.evaluation import DatasetError, evaluate, format_report, read_labelled
+from bot.i18n import CatalogError
+from bot.services import PROJECT_ROOT, Engine, build_engine
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem to report to the user in one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return local_now(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise CliError(
+            f"--now: {value!r} is not an ISO 8601 date-time (e.g. 2025-09-29T10:15)"
+        ) from exc
+
+
+def _content_dir(args: argparse.Namespace) -> Path:
+    return Path(args.content_dir or os.environ.get("CONTENT_DIR") or PROJECT_ROOT)
+
+
+def _max_age(args: argparse.Namespace) -> int:
+    try:
+        if args.max_age_days is not None:
+            return max_age_from(str(args.max_age_days))
+        return max_age_from(os.environ.get("CONTENT_MAX_AGE_DAYS"))
+    except ValueError as exc:
+        raise CliError(f"max age of facts: {exc}") from exc
+
+
+def _engine(args: argparse.Namespace, now: datetime | None = None) -> Engine:
+    root = _content_dir(args)
+    try:
+        # --now moves the conversation in time, not the staleness check of
+        # the content, which always uses the real date.
+        return build_engine(
+            root,
+            max_age_days=_max_age(args),
+            clock=(lambda: now) if now else None,
+        )
+    except ContentError as exc:
+        raise CliError(f"{exc}\nRun `torun-bot check` for details.", EXIT_PROBLEMS) from exc
+    except CatalogError as exc:
+        raise CliError(str(exc), EXIT_PROBLEMS) from exc
+
+
+# ---------------------------------------------------------------- commands
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate intents/ and knowledge/; print every problem as file:line."""
+    root = _content_dir(args)
+    today = date.fromisoformat(args.today) if args.today else None
+    content, problems = check_content(root, today=today, max_age_days=_max_age(args))
+    if content is not None and not [p for p in problems if not p.stale]:
+        problems += _render_problems(root, content, today)
+    for problem in problems:
+        out.write(f"{problem}\n")
+    if problems:
+        out.write(f"content check failed: {len(problems)} problem(s)\n")
+        return EXIT_PROBLEMS
+    n_topics = len(content.knowledge.topics) if content else 0
+    n_examples = len(content.labelled_examples()) if content else 0
+    out.write(f"content OK: {n_topics} topics, {n_examples} examples\n")
+    return EXIT_OK
+
+
+def _render_problems(root: Path, content: object, today: date | None) -> list:  # type: ignore[type-arg]
+    """Render every answer in every language at several dates; check the limits."""
+    from bot.content.rendercheck import render_problems
+
+    return render_problems(root, content, today)  # type: ignore[arg-type]
+
+
+def _reply_json(text: str, reply: Reply) -> dict[str, object]:
+    return {
+        "text": text,
+        "intent": reply.intent,
+        "confidence": round(reply.confidence, 4),
+        "action": reply.action.value,
+        "alternatives": [
+            {"intent": a.intent, "confidence": round(a.confidence, 4)} for a in reply.alternatives
+        ],
+        "answer": reply.text,
+    }
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    """Answer one message, or one message per stdin line with --jsonl."""
+    now = _parse_now(args.now)
+    engine = _engine(args, now)
+    assistant = engine.assistant
+    if args.jsonl:
+        if args.text:
+            raise CliError("ask --jsonl reads messages from standard input; give no TEXT")
+        for line in sys.stdin:
+            text = line.rstrip("\r\n")
+            reply = assistant.respond(text, lang=args.lang, now=now)
+            out.write(json.dumps(_reply_json(text, reply), ensure_ascii=False) + "\n")
+            out.flush()
+        return EXIT_OK
+    if args.text is None:
+        raise CliError("ask: give the message as TEXT, or use --jsonl to read standard input")
+    reply = assistant.respond(args.text, lang=args.lang, now=now)
+    if args.json:
+        out.write(json.dumps(_reply_json(args.text, reply), ensure_ascii=False) + "\n")
+    else:
+        out.write(_console_reply(reply) + "\n")
+    return EXIT_OK
+
+
+def _console_reply(reply: Reply, *, numbered_options: bool = False) -> str:
+    lines = [reply.text]
+    if reply.action is Action.CLARIFY and numbered_options:
+        lines.append("")
+        for i, option in enumerate(reply.options, start=1):
+            lines.append(f"  [{i}] {option.title}")
+        lines.append("  [0] " + _label(reply.lang, "other"))
+    tail = f"[{reply.action.value}"
+    if reply.intent:
+        tail += f": {reply.intent}"
+    tail += f", confidence {reply.confidence:.2f}]"
+    lines.append(tail)
+    return "\n".join(lines)
+
+
+_LABELS = {
+    "other": {
+        "pl": "Inne – przekaż do Biura",
+        "en": "Other – pass it to the Biuro",
+        "uk": "Інше – передати до Бюро",
+    },
+    "handed": {
+        "pl": "→ do skrzynki Biura Dialogu trafiłoby",
+        "en": "→ this would go to the Biuro Dialogu inbox",
+        "uk": "→ це потрапило б до скриньки Бюро діалогу",
+    },
+}
+
+
+def _label(lang: str, key: str) -> str:
+    return _LABELS[key].get(lang, _LABELS[key]["pl"])
+
+
+def cmd_chat(
+    args: argparse.Namespace,
+    out: TextIO,
+    read: Callable[[str], str] = input,
+) -> int:
+    """An interactive console conversation with the same engine."""
+    now = _parse_now(args.now)
+    engine = _engine(args, now)
+    assistant = engine.assistant
+    lang = args.lang
+    out.write(
+        "Asystent Biura Dialogu i Innowacji Miejskich – rozmowa w konsoli.\n"
+        "Napisz pytanie. Komendy: /jezyk pl|uk|en, /teraz 2025-09-29T10:00, /koniec.\n\n"
+    )
+    pending: Reply | None = None
+    pending_text = ""
+    while True:
+        try:
+            line = read("> ")
+        except (EOFError, KeyboardInterrupt):
+            out.write("\n")
+            return EXIT_OK
+        text = line.strip()
+        if text in {"/koniec", "/quit", "/exit"}:
+            return EXIT_OK
+        if text.startswith(("/jezyk", "/lang")):
+            choice = text.split(maxsplit=1)[1].strip() if " " in text else ""
+            if choice in LANGUAGES:
+                lang = choice
+                out.write(f"[język: {lang}]\n")
+            else:
+                out.write("[użyj: /jezyk pl, /jezyk uk albo /jezyk en]\n")
+            continue
+        if text.startswith(("/teraz", "/now")):
+            try:
+                now = _parse_now(text.split(maxsplit=1)[1]) if " " in text else None
+            except CliError as exc:
+                out.write(f"[{exc}]\n")
+                continue
+            out.write(f"[teraz: {now.isoformat() if now else 'bieżący czas'}]\n")
+            continue
+        if pending is not None and text in {"0", "1", "2"}:
+            choice_n = int(text)
+            if choice_n == 0 or choice_n > len(pending.options):
+                out.write(f"{_label(lang, 'handed')}: {pending_text!r}\n\n")
+            else:
+                topic = pending.options[choice_n - 1].topic
+                out.write(_console_reply(assistant.topic_reply(topic, lang=lang, now=now)) + "\n\n")
+            pending = None
+            continue
+        reply = assistant.respond(text, lang=lang, now=now)
+        out.write(_console_reply(reply, numbered_options=True) + "\n")
+        if reply.is_handoff and text:
+            guesses = ", ".join(f"{a.intent} {a.confidence:.2f}" for a in reply.alternatives[:2])
+            out.write(
+                f"{_label(lang, 'handed')}: {text!r} (lang {lang}"
+                + (f"; guesses: {guesses}" if guesses else "")
+                + ")\n"
+            )
+        out.write("\n")
+        pending = reply if reply.action is Action.CLARIFY else None
+        pending_text = text
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    """Measure the matcher on a labelled JSONL file."""
+    try:
+        test = read_labelled(Path(args.file))
+        analyzer = make_analyzer(args.analyzer)
+        if args.train:
+            train = read_labelled(Path(args.train))
+            matcher = IntentMatcher.build(train, analyzer=analyzer)
+        else:
+            root = _content_dir(args)
+            try:
+                from bot.content import load_content
+
+                content = load_content(root, max_age_days=_max_age(args))
+            except ContentError as exc:
+                raise CliError(f"{exc}\nRun `torun-bot check`.", EXIT_PROBLEMS) from exc
+            matcher = IntentMatcher.build(content.labelled_examples(), analyzer=analyzer)
+    except (DatasetError, OSError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    report = evaluate(matcher, test, build_seconds=matcher.build_seconds)
+    if args.json:
+        out.write(json.dumps(report.as_json()) + "\n")
+    else:
+        out.write(format_report(report, show_errors=args.errors) + "\n")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    """Start the Telegram bot with long polling."""
+    from bot.telegram.runner import run_polling
+
+    return run_polling(args, out)
+
+
+def cmd_webhook(args: argparse.Namespace, out: TextIO) -> int:
+    """Start the Telegram bot behind a webhook."""
+    from bot.telegram.runner import run_webhook
+
+    return run_webhook(args, out)
+
+
+def cmd_export_learned(args: argparse.Namespace, out: TextIO) -> int:
+    """Write examples staff attached in Telegram into intents/ for review."""
+    from bot.learning import export_learned
+
+    return export_learned(args, out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``torun-bot``."""
+    parser = argparse.ArgumentParser(
+        prog="torun-bot",
+        description="Assistant of the Biuro Dialogu i Innowacji Miejskich in Toruń.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--content-dir", help="folder with intents/, knowledge/ and locales/")
+    parser.add_argument(
+        "--max-age-days", type=int, default=None, help="facts checked longer ago are stale"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the assistant in the console")
+    chat.add_argument("--lang", choices=LANGUAGES, default="pl")
+    chat.add_argument("--now", help="pretend the current time is this (ISO 8601)")
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", help="answer one message (or one per line with --jsonl)")
+    ask.add_argument("text", nargs="?", help="the message")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help="read messages from stdin, one a line")
+    ask.add_argument("--lang", choices=LANGUAGES, default="pl")
+    ask.add_argument("--now", help="pretend the current time is this (ISO 8601)")
+    ask.set_defaults(func=cmd_ask)
+
+    check = sub.add_parser("check", help="validate intents/ and knowledge/")
+    check.add_argument("--today", help="check staleness as of this date (YYYY-MM-DD)")
+    check.set_defaults(func=cmd_check)
+
+    ev = sub.add_parser("eval", help="measure the matcher on a labelled JSONL file")
+    ev.add_argument("file", help='JSONL with {"text", "intent"} per line (intent null = none)')
+    ev.add_argument("--train", help="build the matcher from this labelled file, not intents/")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    ev.add_argument("--errors", type=int, default=0, help="list this many misses")
+    ev.add_argument(
+        "--analyzer",
+        choices=("morfeusz2", "simplemma", "none"),
+        default="morfeusz2",
+        help="morphology used by the matcher",
+    )
+    ev.set_defaults(func=cmd_eval)
+
+    run = sub.add_parser("run", help="run the Telegram bot (long polling)")
+    run.set_defaults(func=cmd_run)
+    webhook = sub.add_parser("webhook", help="run the Telegram bot behind a webhook")
+    webhook.set_defaults(func=cmd_webhook)
+    export = sub.add_parser("export-learned", help="write staff-approved examples to intents/")
+    export.add_argument("--output-dir", help="where to write (default: intents/)")
+    export.set_defaults(func=cmd_export_learned)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point of ``torun-bot`` and ``python -m bot``."""
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs request URLs at INFO, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if args.command is None:
+        parser.print_help(out)
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args, out)
+        return code
+    except CliError as exc:
+        print(f"torun-bot {args.command}: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Building the assistant from content on disk (shared by the CLI and the bot)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.content import Content, load_content
+from bot.core.answering import Assistant
+from bot.core.matching import IntentMatcher
+from bot.core.morphology import Analyzer, make_analyzer
+from bot.i18n import Catalogs
+
+logger = logging.getLogger(__name__)
+
+#: The project checkout: intents/, knowledge/ and locales/ live here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Loaded content with the matcher and the assistant built on it."""
+
+    content: Content
+    matcher: IntentMatcher
+    assistant: Assistant
+    catalogs: Catalogs
+
+
+def build_engine(
+    content_dir: Path = PROJECT_ROOT,
+    locales_dir: Path | None = None,
+    *,
+    max_age_days: int = 365,
+    today: date | None = None,
+    clock: Callable[[], datetime] | None = None,
+    analyzer: Analyzer | None = None,
+    catalogs: Catalogs | None = None,
+) -> Engine:
+    """Load and validate content, build the matcher and the assistant.
+
+    Raises :class:`bot.content.ContentError` when the content is invalid.
+    """
+    content = load_content(content_dir, today=today, max_age_days=max_age_days)
+    matcher = IntentMatcher.build(content.labelled_examples(), analyzer=analyzer or make_analyzer())
+    catalogs = catalogs or Catalogs(locales_dir or content_dir / "locales")
+    assistant = Assistant(
+        knowledge=content.knowledge, matcher=matcher, translator=catalogs, clock=clock
+    )
+    return Engine(content=content, matcher=matcher, assistant=assistant, catalogs=catalogs)
