@@ -102,6 +102,12 @@ class Thresholds:
     margin: float = 0.15
     #: the best topic's similarity: below it the message is not in our vocabulary
     similarity: float = 0.25
+    #: share of the message's content words (by weight) that belong to the
+    #: vocabulary of some topic; below it the message is about something else
+    coverage: float = 0.6
+    #: …unless the best topic is this sure, when this lower coverage suffices
+    strong_answer: float = 0.85
+    strong_coverage: float = 0.4
     #: clarify: the two best topics together, and each of them at least
     clarify_pair: float = 0.6
     clarify_each: float = 0.2
@@ -117,6 +123,10 @@ class Tuning:
     classifier_share: float = 0.5
     #: sharpness of the softmax over similarities
     similarity_temperature: float = 20.0
+    #: in that softmax, "none of the topics" scores at least this similarity, so
+    #: a message that resembles nothing well goes to none rather than to the
+    #: least bad topic
+    similarity_floor: float = 0.3
     #: words are also represented by their first letters (a cheap stemmer for
     #: words and languages the dictionary does not know)
     prefix_length: int = 6
@@ -209,6 +219,8 @@ class _Query:
     terms: list[int]
     unknown_mass: float
     keys: list[str]
+    #: share of the content words' weight that is topic vocabulary (0..1)
+    coverage: float = 0.0
 
 
 @dataclass
@@ -223,6 +235,8 @@ class IntentMatcher:
     unknown_weight: float
     index: _Index
     classifier: _Classifier
+    #: per term: used by the examples of at least one topic (not only out of scope)
+    topic_terms: npt.NDArray[np.bool_]
     build_seconds: float = 0.0
     _topics: tuple[str, ...] = field(default_factory=tuple)
 
@@ -257,8 +271,7 @@ class IntentMatcher:
             terms: set[int] = set()
             keys: set[str] = set()
             for raw, token in words(ex.text):
-                term = lexicon.term(token, raw)
-                if term is not None:
+                for term in lexicon.terms(token, raw):
                     term_id = term_ids.setdefault(term, len(term_ids))
                     terms.add(term_id)
                     keys.add(f"t{term_id}")
@@ -332,6 +345,11 @@ class IntentMatcher:
             negative_norm=negative_norm,
         )
         classifier = _Classifier.train(classifier_rows, n_labels, tuning)
+        oos_label = label_id[OUT_OF_SCOPE]
+        topic_terms = np.zeros(len(term_ids), dtype=np.bool_)
+        for label, terms_ in positive_rows:
+            if label != oos_label:
+                topic_terms[terms_] = True
         matcher = cls(
             lexicon=lexicon,
             thresholds=thresholds or Thresholds(),
@@ -341,6 +359,7 @@ class IntentMatcher:
             unknown_weight=unknown_weight,
             index=index,
             classifier=classifier,
+            topic_terms=topic_terms,
             _topics=tuple(label for label in labels if label != OUT_OF_SCOPE),
         )
         matcher.build_seconds = time.perf_counter() - started
@@ -363,21 +382,33 @@ class IntentMatcher:
         known: set[int] = set()
         unknown: set[str] = set()
         keys: set[str] = set()
+        topic_mass = content_mass = 0.0
         for raw, token in words(text):
-            term = self.lexicon.term(token, raw)
-            term_id = self.term_ids.get(term) if term is not None else None
-            if term_id is not None:
-                known.add(term_id)
-                keys.add(f"t{term_id}")
+            ids = [
+                term_id
+                for term in self.lexicon.terms(token, raw)
+                if (term_id := self.term_ids.get(term)) is not None
+            ]
+            if ids:
+                known.update(ids)
+                keys.update(f"t{term_id}" for term_id in ids)
+                # One weight per word, however many lemmas it may be.
+                weight = float(self.weights[ids].max()) ** 2
+                content_mass += weight
+                if self.topic_terms[ids].any():
+                    topic_mass += weight
             elif token not in FUNCTION_WORDS and len(token) > 1:
                 unknown.add(token)
+                scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
+                content_mass += (self.unknown_weight * scale) ** 2
             keys.update(_prefix_keys(token, self.tuning.prefix_length))
         unknown_mass = 0.0
         for token in unknown:
             # Numbers and very short tokens say little about the topic.
             scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
             unknown_mass += (self.unknown_weight * scale) ** 2
-        return _Query(sorted(known), unknown_mass, sorted(keys))
+        coverage = topic_mass / content_mass if content_mass else 0.0
+        return _Query(sorted(known), unknown_mass, sorted(keys), coverage)
 
     def similarities(self, text: str) -> dict[str, float]:
         """The 0..1 similarity of the message to every label's examples."""
@@ -427,7 +458,9 @@ class IntentMatcher:
             confidence = np.zeros(len(self.index.labels))
             confidence[oos] = 1.0
             return confidence, similarity
-        z = similarity * self.tuning.similarity_temperature
+        floored = similarity.copy()
+        floored[oos] = max(floored[oos], self.tuning.similarity_floor)
+        z = floored * self.tuning.similarity_temperature
         z -= z.max()
         soft = np.exp(z)
         soft /= soft.sum()
@@ -437,7 +470,8 @@ class IntentMatcher:
 
     def decide(self, text: str) -> Decision:
         """Match a message and apply the two gates."""
-        confidence, similarity = self._scores(self._query(text))
+        query = self._query(text)
+        confidence, similarity = self._scores(query)
         labels = self.index.labels
         oos = labels.index(OUT_OF_SCOPE)
         order = [int(i) for i in np.argsort(-confidence, kind="stable") if int(i) != oos]
@@ -456,7 +490,10 @@ class IntentMatcher:
         rounded = round(c1, 4)
         if confidence[oos] >= c1:
             return Decision(Action.HANDOFF, None, rounded, alternatives)
-        in_vocabulary = similarity[top] >= t.similarity
+        covered = query.coverage >= t.coverage or (
+            c1 >= t.strong_answer and query.coverage >= t.strong_coverage
+        )
+        in_vocabulary = similarity[top] >= t.similarity and covered
         if c1 >= t.answer and c1 - c2 >= t.margin and in_vocabulary:
             return Decision(Action.ANSWER, labels[top], rounded, alternatives)
         if (

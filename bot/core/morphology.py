@@ -58,7 +58,7 @@ class NullAnalyzer:
 # Morfeusz tags of words that carry no topic: prepositions, conjunctions,
 # particles, pronouns, interjections, punctuation.
 _FUNCTION_TAGS = frozenset(
-    {"prep", "conj", "comp", "qub", "ppron12", "ppron3", "siebie", "interj", "interp"}
+    {"prep", "conj", "comp", "qub", "part", "ppron12", "ppron3", "siebie", "interj", "interp"}
 )
 
 
@@ -259,13 +259,18 @@ FUNCTION_WORDS = frozenset(
 
 @dataclass
 class Lexicon:
-    """Folded surface forms mapped to term ids, plus typo correction."""
+    """Folded surface forms mapped to the lemmas they can be, plus typo correction.
+
+    A form maps to a *set* of lemma keys ("plac" can be "plac" or a form of
+    "płacić"); the matcher uses all of them. Lemmas are never merged with
+    each other, so an ambiguous form cannot chain unrelated words together.
+    """
 
     analyzer: Analyzer
-    #: folded form -> term id
-    forms: dict[str, str] = field(default_factory=dict)
-    #: lemma (with diacritics, lower case) -> term id
-    lemma_terms: dict[str, str] = field(default_factory=dict)
+    #: folded form -> the lemma keys it can be a form of
+    forms: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: every lemma key of the vocabulary
+    lemmas: frozenset[str] = field(default_factory=frozenset)
     #: how often each folded form occurred in the examples (for typo ties)
     frequency: dict[str, int] = field(default_factory=dict)
     #: forms that can be typo targets, bucketed by first letter and length
@@ -280,54 +285,33 @@ class Lexicon:
         counts: dict[str, int] = {}
         for word in words:
             counts[word] = counts.get(word, 0) + 1
-        # Union-find over lemmas: lemmas that share a folded form become one term,
-        # so "sąd"/"sad" or an ambiguous word's readings cannot split a topic's evidence.
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: str, b: str) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
-        form_owner: dict[str, str] = {}
-        lemma_of_word: dict[str, set[str]] = {}
+        forms: dict[str, set[str]] = {}
         # Words with Polish letters first: their analysis is reliable, and the
         # folded forms they generate then cover the same words typed without them.
-        ordered = sorted(counts, key=lambda w: (fold(w) == w, w))
-        for word in ordered:
+        for word in sorted(counts, key=lambda w: (fold(w) == w, w)):
             folded = fold(word)
             lexicon.frequency[folded] = lexicon.frequency.get(folded, 0) + counts[word]
             lemmas = analyzer.lemmas(word)
-            if not lemmas and folded in form_owner:
+            if not lemmas and folded in forms:
                 continue  # a known form typed without diacritics
             if not lemmas:
                 lemmas = {"~" + light_stem(folded)}
-            lemma_of_word[word] = lemmas
-            first = next(iter(sorted(lemmas)))
+            forms.setdefault(folded, set()).update(lemmas)
             for lemma in lemmas:
-                union(first, lemma)
-                surface = {fold(f) for f in analyzer.forms(lemma)} if lemma[0] != "~" else set()
-                surface.add(folded)
-                if lemma[0] != "~":
-                    surface.add(fold(lemma))
-                for form in surface:
-                    owner = form_owner.get(form)
-                    if owner is None:
-                        form_owner[form] = lemma
-                    else:
-                        union(owner, lemma)
-        for form, lemma in form_owner.items():
-            lexicon.forms[form] = find(lemma)
-        for lemmas in lemma_of_word.values():
-            for lemma in lemmas:
-                lexicon.lemma_terms[lemma] = find(lemma)
+                if lemma[0] == "~":
+                    continue
+                forms.setdefault(fold(lemma), set()).add(lemma)
+                for form in analyzer.forms(lemma):
+                    generated = fold(form)
+                    # Generated one- and two-letter forms are abbreviations
+                    # ("b." for "bardzo") that would collide with everything.
+                    if len(generated) > 2:
+                        forms.setdefault(generated, set()).add(lemma)
+        interned: dict[frozenset[str], frozenset[str]] = {}
+        for form, lemma_set in forms.items():
+            key = frozenset(lemma_set)
+            lexicon.forms[form] = interned.setdefault(key, key)
+        lexicon.lemmas = frozenset(lemma for key in interned for lemma in key)
         for form in lexicon.forms:
             if len(form) >= 4 and not form.isdigit():
                 lexicon._fuzzy_buckets.setdefault((form[0], len(form)), []).append(form)
@@ -337,8 +321,8 @@ class Lexicon:
         logger.debug("lexicon: %d words, %d forms", len(counts), len(lexicon.forms))
         return lexicon
 
-    def term(self, token: str, raw: str | None = None) -> str | None:
-        """Return the term id of a folded token, or None when it is unknown.
+    def terms(self, token: str, raw: str | None = None) -> frozenset[str]:
+        """The lemma keys of a folded token; empty when it is unknown.
 
         ``raw`` is the token as typed (lower case, with diacritics), which lets
         the analyser recognise forms that were not generated.
@@ -349,18 +333,19 @@ class Lexicon:
         return self._resolve(token, raw or token)
 
     @lru_cache(maxsize=65536)  # noqa: B019 - the lexicon lives as long as the matcher
-    def _resolve(self, token: str, raw: str) -> str | None:
-        for lemma in self.analyzer.lemmas(raw):
-            found = self.lemma_terms.get(lemma) or self.forms.get(fold(lemma))
-            if found is not None:
-                return found
+    def _resolve(self, token: str, raw: str) -> frozenset[str]:
+        known = frozenset(lemma for lemma in self.analyzer.lemmas(raw) if lemma in self.lemmas)
+        if known:
+            return known
         stem = light_stem(token)
-        found = self.forms.get(stem) or self.lemma_terms.get("~" + stem)
+        found = self.forms.get(stem)
         if found is not None:
             return found
+        if "~" + stem in self.lemmas:
+            return frozenset({"~" + stem})
         return self._correct(token)
 
-    def _correct(self, token: str) -> str | None:
+    def _correct(self, token: str) -> frozenset[str]:
         """Map a token with a typo to the closest known form, if close enough.
 
         Candidates are forms that start with the same letter and have a length
@@ -368,7 +353,7 @@ class Lexicon:
         examples (which catches a typo in the first letter of common words).
         """
         if len(token) < 4 or token.isdigit() or token in FUNCTION_WORDS:
-            return None
+            return frozenset()
         max_typos = 1 if len(token) < 8 else 2
         candidates: list[str] = []
         for length in range(len(token) - max_typos, len(token) + max_typos + 1):
@@ -380,7 +365,7 @@ class Lexicon:
             token, self._seen_forms, scorer=OSA.distance, score_cutoff=max_typos, limit=8
         )
         if not hits:
-            return None
+            return frozenset()
         hits.sort(key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0), hit[0]))
         return self.forms[hits[0][0]]
 
