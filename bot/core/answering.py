@@ -27,6 +27,7 @@ from bot.core.knowledge import (
     Topic,
 )
 from bot.core.matching import Action, Alternative, Decision, IntentMatcher
+from bot.core.text import normalise
 from bot.core.translation import Translator
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)(?::([a-z0-9_.-]+))?\}(?!\})")
@@ -57,6 +58,9 @@ class Reply:
     sources: tuple[Source, ...] = ()
     related: tuple[TopicOption, ...] = ()
     translated: bool = True
+    #: the message had no words to match (emoji, punctuation, empty): the
+    #: person is asked to write the question in words; nothing to hand over
+    no_words: bool = False
 
     @property
     def text(self) -> str:
@@ -100,6 +104,19 @@ class Assistant:
     ) -> Reply:
         """Match ``message`` and build the reply in ``lang``."""
         lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        if not normalise(message):
+            t = self.translator(lang)
+            return Reply(
+                action=Action.HANDOFF,
+                intent=None,
+                confidence=0.0,
+                lang=lang,
+                html=t.gettext(
+                    "I cannot find a question in this message. Please write it in words, "
+                    "or pick a topic from the menu."
+                ),
+                no_words=True,
+            )
         decision = self.matcher.decide(message)
         return self.reply_for(decision, lang=lang, now=now)
 

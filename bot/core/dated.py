@@ -131,11 +131,13 @@ def kongres_when(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
     return "\n".join(lines)
 
 
-def _session_line(s: Session, t: Translator, *, with_room: bool = False) -> str:
+def _session_line(
+    s: Session, t: Translator, *, with_room: bool = False, day_room: str | None = None
+) -> str:
     when = fmt_time_range(s.start, s.end, t.lang)
     line = f"{when} " if when else "• "
     line += escape(s.title.get(t.lang))
-    if with_room and s.room:
+    if s.room and (with_room or s.room != day_room):
         line += f", {escape(s.room)}"
     if s.speakers:
         line += f" ({escape(', '.join(s.speakers))})"
@@ -150,7 +152,7 @@ def _day_programme(day: KongresDay, number: int, t: Translator) -> list[str]:
         header += f" ({escape(day.room)})"
     lines = [f"<b>{header}</b>"]
     if day.sessions:
-        lines.extend(_session_line(s, t) for s in day.sessions)
+        lines.extend(_session_line(s, t, day_room=day.room) for s in day.sessions)
     else:
         lines.append(t.gettext("The detailed programme of this day is not confirmed."))
     return lines
@@ -219,7 +221,8 @@ def _today_sessions(day: KongresDay, now: datetime, t: Translator) -> list[str]:
                 session=_session_line(upcoming, t, with_room=True)
             )
         )
-    if current is None and upcoming is None and day.sessions:
+    timed = [s for s in day.sessions if s.start is not None]
+    if current is None and upcoming is None and timed:
         lines.append(t.gettext("Today's sessions with a known time are over."))
     return lines
 
