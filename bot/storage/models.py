@@ -1,0 +1,125 @@
+"""Database tables (SQLModel). The schema is managed by Alembic migrations.
+
+Datetimes are timezone-aware; SQLModel stores them in UTC and returns them in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class PersonRow(SQLModel, table=True):
+    """A resident who wrote to the bot."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    first_name: str = Field(default="", max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="pl", max_length=8)
+    language_chosen: bool = Field(default=False)
+    first_contact_at: datetime
+    last_seen_at: datetime
+    staff_thread_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    awaiting_question: bool = Field(default=False)
+    last_question_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    last_question_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    blocked_at: datetime | None = Field(default=None)
+
+
+class TicketRow(SQLModel, table=True):
+    """A question passed to the Biuro staff."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (Index("ix_ticket_person_state", "person_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    state: str = Field(default="open", max_length=16)
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    last_person_at: datetime | None = None
+    last_staff_at: datetime | None = None
+    last_staff_name: str | None = Field(default=None, max_length=256)
+    reminded_at: datetime | None = None
+
+
+class MessageLinkRow(SQLModel, table=True):
+    """A message copied between a person's chat and the staff topic."""
+
+    __tablename__ = "message_link"
+    __table_args__ = (
+        UniqueConstraint("staff_chat_id", "staff_message_id", name="uq_link_staff_message"),
+        Index("ix_link_person_message", "person_chat_id", "person_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", nullable=False, index=True)
+    to_staff: bool
+    person_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    person_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    staff_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    staff_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime
+
+
+class FeedbackRow(SQLModel, table=True):
+    """A person's "helped / did not help" on an answer (one vote per answer)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_feedback_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    topic: str = Field(max_length=64)
+    helpful: bool
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime
+
+
+class UnansweredRow(SQLModel, table=True):
+    """A question the assistant could not answer confidently."""
+
+    __tablename__ = "unanswered"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    normalized: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    language: str = Field(default="pl", max_length=8)
+    best_guess: str | None = Field(default=None, max_length=64)
+    confidence: float | None = None
+    created_at: datetime
+
+
+class ProcessedUpdateRow(SQLModel, table=True):
+    """An update already handled (a redelivery must not act twice)."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: datetime
+
+
+class LearnedExampleRow(SQLModel, table=True):
+    """A person's question that staff attached to a topic as a new example."""
+
+    __tablename__ = "learned_example"
+    __table_args__ = (UniqueConstraint("topic", "text", name="uq_learned_topic_text"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(default="pl", max_length=8)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    added_by: str = Field(default="", max_length=256)
+    created_at: datetime
+    exported_at: datetime | None = None
