@@ -12,6 +12,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
+from bot.core.conversation import negotiate_language
 from bot.core.knowledge import DEFAULT_LANGUAGE, LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -66,13 +67,4 @@ class Catalogs:
         return self.translator(lang)
 
 
-def negotiate_language(language_code: str | None) -> str:
-    """Pick a product language from Telegram's ``language_code`` (IETF tag).
-
-    Ukrainian and English speakers get their language; everyone else,
-    including Russian and Belarusian speakers, gets Polish (the default).
-    """
-    if not language_code:
-        return DEFAULT_LANGUAGE
-    primary = language_code.replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+__all__ = ["BabelTranslator", "CatalogError", "Catalogs", "negotiate_language"]

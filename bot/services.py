@@ -51,3 +51,30 @@ def build_engine(
         knowledge=content.knowledge, matcher=matcher, translator=catalogs, clock=clock
     )
     return Engine(content=content, matcher=matcher, assistant=assistant, catalogs=catalogs)
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """The outcome of reloading content: the new engine, or the problems found."""
+
+    engine: Engine | None
+    problems: tuple[str, ...] = ()
+
+
+def reload_engine(current: Engine, content_dir: Path, *, max_age_days: int = 365) -> ReloadResult:
+    """Load content again after checking it; on any problem keep ``current``.
+
+    The catalogs and the clock of the current engine are kept.
+    """
+    from bot.content import ContentError
+
+    try:
+        engine = build_engine(
+            content_dir,
+            max_age_days=max_age_days,
+            clock=current.assistant.clock,
+            catalogs=current.catalogs,
+        )
+    except ContentError as exc:
+        return ReloadResult(None, tuple(str(p) for p in exc.problems))
+    return ReloadResult(engine)
