@@ -1,0 +1,1 @@
+"""Thin handlers: unpack the update, call the core, render, send."""

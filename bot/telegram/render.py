@@ -1,0 +1,176 @@
+"""Turning core results into Telegram messages: texts and inline keyboards.
+
+Every label goes through the translator; callback data through
+:mod:`bot.telegram.callbacks` (at most 64 bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.answering import Reply
+from bot.core.html import escape
+from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
+from bot.core.translation import Translator
+from bot.telegram.callbacks import Callback, Kind
+
+MESSAGE_LIMIT = 4096
+
+LANGUAGE_NAMES: dict[str, str] = {"pl": "Polski", "uk": "Українська", "en": "English"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready to send."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def _button(label: str, callback: Callback) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callback.encode())
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split a long HTML text at paragraph or line breaks.
+
+    Answers are built from paragraphs, and tags never span a blank line in
+    our content, so splitting at line breaks keeps every part well-formed.
+    """
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        current = line
+    if current:
+        parts.append(current)
+    return parts
+
+
+def answer(reply: Reply, t: Translator, *, extra: Sequence[InlineKeyboardButton] = ()) -> Rendered:
+    """An answer with feedback buttons, "ask an official" and related topics."""
+    topic = reply.intent or ""
+    rows: list[list[InlineKeyboardButton]] = []
+    if topic.startswith("bot."):
+        if topic in {"bot.greeting", "bot.help"}:
+            return menu(t, text=reply.html)
+        return Rendered(reply.html)
+    rows.append(
+        [
+            _button(t.gettext("Helpful"), Callback(Kind.FEEDBACK, ("1", topic))),
+            _button(t.gettext("Not helpful"), Callback(Kind.FEEDBACK, ("0", topic))),
+        ]
+    )
+    if extra:
+        rows.append(list(extra))
+    for option in reply.related[:2]:
+        rows.append([_button(option.title, Callback(Kind.TOPIC, (option.topic,)))])
+    rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
+    return Rendered(reply.html, InlineKeyboardMarkup(rows))
+
+
+def clarify(reply: Reply, t: Translator) -> Rendered:
+    """The two best topics, and "Other – pass it to the Biuro"."""
+    rows = [[_button(o.title, Callback(Kind.TOPIC, (o.topic,)))] for o in reply.options]
+    rows.append([_button(t.gettext("Other – pass it to the Biuro"), Callback(Kind.ASK))])
+    return Rendered(reply.html, InlineKeyboardMarkup(rows))
+
+
+def menu(t: Translator, *, text: str | None = None) -> Rendered:
+    """The main menu: topic groups, "ask an official" and the language."""
+    rows = [[_button(t.gettext(g.label), Callback(Kind.GROUP, (g.id,)))] for g in MENU]
+    rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
+    rows.append([_button(t.gettext("Language / Мова"), Callback(Kind.LANGUAGE))])
+    body = text or t.gettext("Choose a topic, or simply write your question.")
+    return Rendered(body, InlineKeyboardMarkup(rows))
+
+
+def group_menu(group: MenuGroup, t: Translator, title: Callable[[str], str]) -> Rendered:
+    """The topics of one menu group."""
+    rows = [[_button(title(topic), Callback(Kind.TOPIC, (topic,)))] for topic in group.topics]
+    rows.append([_button(t.gettext("« Menu"), Callback(Kind.MENU))])
+    return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", InlineKeyboardMarkup(rows))
+
+
+def welcome(t: Translator, first_name: str) -> Rendered:
+    """/start: greeting, privacy notice, language choice and the menu."""
+    text = "\n\n".join(
+        [
+            t.gettext(
+                "Hello {name}! I am the assistant of the Biuro Dialogu i Innowacji Miejskich "
+                "in Toruń. I answer questions about the Kongres Dialogu, grants and support "
+                "for NGOs, consultations and other ways to take part in city life."
+            ).format(name=escape(first_name)),
+            "<i>"
+            + t.gettext(
+                "Privacy: I store your messages and Telegram name only to answer you; "
+                "questions I cannot answer are read by the Biuro staff."
+            )
+            + "</i>",
+            t.gettext("Choose a topic, or simply write your question."),
+        ]
+    )
+    rendered = menu(t, text=text)
+    assert rendered.keyboard is not None
+    rows = [list(row) for row in rendered.keyboard.inline_keyboard]
+    rows.insert(0, languages_row())
+    return Rendered(text, InlineKeyboardMarkup(rows[:-1]))
+
+
+def languages_row() -> list[InlineKeyboardButton]:
+    """One button per product language, each in its own language."""
+    return [
+        _button(name, Callback(Kind.LANGUAGE, (code,))) for code, name in LANGUAGE_NAMES.items()
+    ]
+
+
+def language_choice(t: Translator) -> Rendered:
+    """/jezyk: pick a language."""
+    return Rendered(t.gettext("Choose your language:"), InlineKeyboardMarkup([languages_row()]))
+
+
+def learn_button(ticket_id: int, t: Translator) -> InlineKeyboardMarkup:
+    """Under a relayed staff answer: attach the question to the knowledge base."""
+    return InlineKeyboardMarkup(
+        [[_button(t.gettext("Add to the knowledge base"), Callback(Kind.LEARN, (str(ticket_id),)))]]
+    )
+
+
+def learn_topics(
+    ticket_id: int, topics: Sequence[str], title: Callable[[str], str]
+) -> InlineKeyboardMarkup:
+    """Staff pick the topic a question belongs to."""
+    buttons = [
+        _button(title(topic), Callback(Kind.LEARN_TOPIC, (str(ticket_id), topic)))
+        for topic in topics
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows)
+
+
+def bot_commands(commands: Sequence[Command], t: Translator) -> list[BotCommand]:
+    """The command menu of one scope in one language."""
+    return [BotCommand(c.name, t.gettext(c.description)) for c in commands]
+
+
+def resident_commands(t: Translator) -> list[BotCommand]:
+    """Commands shown in private chats."""
+    return bot_commands(RESIDENT_COMMANDS, t)
+
+
+def staff_commands(t: Translator) -> list[BotCommand]:
+    """Commands shown in the staff group."""
+    return bot_commands(STAFF_COMMANDS, t)
