@@ -1,0 +1,147 @@
+"""End-to-end harness: the real Application and HTTP client against a fake Bot API.
+
+Fixtures are re-exported by ``conftest.py`` of this folder.
+
+Every call the bot makes goes to ``fake_bot_api`` on 127.0.0.1, which checks it
+against the Bot API spec and Telegram's limits; any violation fails the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from fake_bot_api import FakeBotApi, TgChat, TgUser
+from fake_bot_api.fixtures import running_application, serve_fake_api
+from fake_bot_api.server import _fast_httpx_request
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Secret, Settings
+from bot.core.dates import WARSAW
+from bot.services import PROJECT_ROOT, Engine, build_engine
+from bot.storage.database import Database
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+
+STAFF_CHAT = TgChat.supergroup(-1001999888777, "Biuro Dialogu – pytania")
+STAFF = TgUser(5001, "Joanna", last_name="Nowak", language_code="pl")
+ANNA = TgUser(7001, "Anna", language_code="pl")
+OLENA = TgUser(7002, "Olena", language_code="uk")
+#: A fixed moment for reproducible answers: after the last known Kongres.
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=WARSAW)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The shipped content, loaded once for the whole session (a few seconds)."""
+    return build_engine(PROJECT_ROOT, clock=lambda: NOW)
+
+
+@dataclass(repr=False)
+class BotHarness:
+    """A running bot, its fake Telegram and its database."""
+
+    api: FakeBotApi
+    database_url: str
+    engine: Engine
+    clock: Callable[[], datetime]
+    app: Application[Any, Any, Any, Any, Any, Any] | None = None
+    db: Database | None = None
+    #: errors raised in handlers (PTB only logs them); must stay empty
+    errors: list[BaseException] = field(default_factory=list)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            token=Secret(self.api.token),
+            staff_chat_id=STAFF_CHAT.id,
+            database_url=self.database_url,
+            api_url=self.api.api_url,
+            file_url=self.api.file_url,
+        )
+
+    async def start(self) -> None:
+        """Start (or restart) the bot process: a new Application on the same database."""
+        self.db = Database.connect(self.database_url)
+        self.app = build_application(
+            self.settings,
+            self.engine,
+            self.db,
+            request=_fast_httpx_request(connection_pool_size=64),
+            get_updates_request=_fast_httpx_request(),
+            clock=self.clock,
+        )
+
+        async def collect(update: object, context: Any) -> None:
+            self.errors.append(context.error)
+
+        self.app.add_error_handler(collect)
+        await self._stack.enter_async_context(
+            running_application(self.app, allowed_updates=ALLOWED_UPDATES)
+        )
+        # As run_polling does after initialize(): the command menus are published.
+        if self.app.post_init is not None:
+            await self.app.post_init(self.app)
+
+    async def stop(self) -> None:
+        """Stop the bot as a process would stop: polling ends, the database closes."""
+        await self._stack.aclose()
+        self._stack = contextlib.AsyncExitStack()
+        if self.db is not None:
+            self.db.close()
+        self.app, self.db = None, None
+
+    async def send(self, update: dict[str, Any]) -> int:
+        """Push an update and wait until the bot has handled it."""
+        assert self.app is not None
+        return await self.api.push_and_process(update, self.app)
+
+    async def redeliver(self, update: dict[str, Any]) -> None:
+        """Process an already delivered update again (as a webhook retry would)."""
+        assert self.app is not None
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    def t(self, lang: str) -> Any:
+        return self.engine.catalogs(lang)
+
+    def sent_to(self, chat_id: int, method: str = "sendMessage") -> list[Any]:
+        return [c for c in self.api.calls(method, ok=True) if c.params.get("chat_id") == chat_id]
+
+    def staff_calls(self, method: str) -> list[Any]:
+        return [
+            c for c in self.api.calls(method, ok=True) if c.params.get("chat_id") == STAFF_CHAT.id
+        ]
+
+
+@pytest_asyncio.fixture
+async def fake_telegram() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API with the staff forum group; fails the test on any invalid call."""
+    async with serve_fake_api() as api:
+        api.add_supergroup(STAFF_CHAT.id, STAFF_CHAT.title or "Staff")
+        yield api
+
+
+@pytest_asyncio.fixture
+async def harness(
+    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+) -> AsyncIterator[BotHarness]:
+    """The bot running against the fake Telegram with a fresh SQLite database."""
+    bot = BotHarness(
+        api=fake_telegram,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        engine=engine,
+        clock=lambda: NOW,
+    )
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    assert not bot.errors, f"handlers raised: {bot.errors!r}"
