@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Engine:
     """Loaded content with the matcher and the assistant built on it."""
 
@@ -28,6 +28,9 @@ class Engine:
     matcher: IntentMatcher
     assistant: Assistant
     catalogs: Catalogs
+
+    def __repr__(self) -> str:
+        return f"Engine({len(self.content.knowledge.topics)} topics, {self.matcher!r})"
 
 
 def build_engine(

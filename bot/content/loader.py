@@ -93,7 +93,7 @@ class ContentError(Exception):
         super().__init__(f"{len(self.problems)} content problem(s):\n{lines}{suffix}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Content:
     """Validated content: the knowledge base and the intents."""
 

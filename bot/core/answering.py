@@ -79,7 +79,7 @@ def to_plain_text(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-@dataclass
+@dataclass(repr=False)
 class Assistant:
     """Answers messages from the knowledge base, relative to the current date."""
 

@@ -53,7 +53,7 @@ def negotiate_language(language_code: str | None) -> str:
     return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
 
 
-@dataclass
+@dataclass(repr=False)
 class Conversation:
     """Use cases of the private chat with a resident."""
 

@@ -15,6 +15,7 @@ the person reopens the ticket.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -292,7 +293,7 @@ def needs_reminder(ticket: Ticket, now: datetime, after: timedelta) -> bool:
     return ticket.reminded_at is None or ticket.reminded_at < waiting_since
 
 
-@dataclass
+@dataclass(repr=False)
 class Inbox:
     """Use cases of the Biuro inbox."""
 
@@ -339,10 +340,16 @@ class Inbox:
                 latest.id, state=TicketState.OPEN, now=now, person_wrote=True
             )
         thread_id, fresh_topic = await self._ensure_topic(person, ticket)
+        if reopened and not fresh_topic and not await self.desk.reopen_topic(thread_id):
+            thread_id = await self._new_topic(person, ticket)
+            fresh_topic = True
         if created or reopened or fresh_topic:
-            await self.desk.post(
-                thread_id, self._context(person, ticket, guesses, titles, reopened)
-            )
+            context = self._context(person, ticket, guesses, titles, reopened)
+            try:
+                await self.desk.post(thread_id, context)
+            except (TopicGone, TopicClosed):
+                thread_id = await self._new_topic(person, ticket)
+                await self.desk.post(thread_id, context)
         staff_message_id, thread_id = await self._copy_in(person, ticket, thread_id, message)
         await self.store.link_messages(
             ticket.id,
@@ -359,11 +366,14 @@ class Inbox:
     async def _ensure_topic(self, person: Person, ticket: Ticket) -> tuple[int, bool]:
         if person.staff_thread_id is not None:
             return person.staff_thread_id, False
+        return await self._new_topic(person, ticket), True
+
+    async def _new_topic(self, person: Person, ticket: Ticket) -> int:
         thread_id = await self.desk.create_topic(
             self.topic_names(ticket.id, person.first_name, person.language)
         )
         await self.store.set_staff_thread(person.id, thread_id)
-        return thread_id, True
+        return thread_id
 
     async def _copy_in(
         self, person: Person, ticket: Ticket, thread_id: int, message: MessageRef
@@ -380,10 +390,7 @@ class Inbox:
         except TopicGone:
             pass
         logger.info("topic %s of ticket %s is gone; creating a new one", thread_id, ticket.id)
-        new_thread = await self.desk.create_topic(
-            self.topic_names(ticket.id, person.first_name, person.language)
-        )
-        await self.store.set_staff_thread(person.id, new_thread)
+        new_thread = await self._new_topic(person, ticket)
         t = self._staff()
         await self.desk.post(
             new_thread,
@@ -479,8 +486,12 @@ class Inbox:
         )
         return Relayed(ticket=ticket, person=person, delivered=True)
 
-    async def close(self, thread_id: int, now: datetime, *, notify: bool = True) -> Relayed | None:
-        """Close the ticket of a topic and tell the person."""
+    async def close(self, thread_id: int, now: datetime) -> Relayed | None:
+        """Close the ticket of a topic, tell the person, confirm in the topic, close it.
+
+        Returns None when the topic belongs to no question. Closing twice is
+        harmless (the person is told once).
+        """
         found = await self.store.ticket_by_thread(thread_id)
         if found is None:
             return None
@@ -488,20 +499,27 @@ class Inbox:
         if ticket.state is TicketState.CLOSED:
             return Relayed(ticket=ticket, person=person, delivered=False)
         ticket = await self.store.update_ticket(ticket.id, state=TicketState.CLOSED, now=now)
-        delivered = False
-        if notify:
-            t = self.translator(person.language)
-            try:
-                await self.people.send_text(
-                    person.telegram_id,
-                    t.gettext(
-                        "The Biuro Dialogu has closed your question. Thank you! "
-                        "If you write again, your message goes back to the staff."
-                    ),
-                )
-                delivered = True
-            except PersonUnreachable:
-                delivered = False
+        t = self.translator(person.language)
+        try:
+            await self.people.send_text(
+                person.telegram_id,
+                t.gettext(
+                    "The Biuro Dialogu has closed your question. Thank you! "
+                    "If you write again, your message goes back to the staff."
+                ),
+            )
+            delivered = True
+        except PersonUnreachable:
+            delivered = False
+        staff = self._staff()
+        confirmation = (
+            staff.gettext("Question #{n} closed; {name} has been told.")
+            if delivered
+            else staff.gettext("Question #{n} is closed.")
+        ).format(n=ticket.id, name=escape(person.first_name))
+        # Staff may have closed or deleted the topic themselves.
+        with contextlib.suppress(TopicGone, TopicClosed):
+            await self.desk.post(thread_id, confirmation)
         await self.desk.close_topic(thread_id)
         return Relayed(ticket=ticket, person=person, delivered=delivered)
 

@@ -292,7 +292,7 @@ class Place:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KnowledgeBase:
     """Everything the assistant may say, with sources."""
 

@@ -144,7 +144,7 @@ class Tuning:
 OUT_OF_SCOPE = "\x00none"
 
 
-@dataclass
+@dataclass(repr=False)
 class _Index:
     labels: list[str]
     label_of_row: IntArray
@@ -157,7 +157,7 @@ class _Index:
     negative_norm: FloatArray
 
 
-@dataclass
+@dataclass(repr=False)
 class _Classifier:
     """Softmax regression over sparse binary features."""
 
@@ -223,7 +223,7 @@ class _Query:
     coverage: float = 0.0
 
 
-@dataclass
+@dataclass(repr=False)
 class IntentMatcher:
     """Scores messages against labelled examples and decides what to do."""
 
@@ -376,6 +376,12 @@ class IntentMatcher:
     def topics(self) -> tuple[str, ...]:
         """The topic ids this matcher can answer with."""
         return self._topics
+
+    def __repr__(self) -> str:
+        return (
+            f"IntentMatcher({len(self._topics)} topics, {len(self.term_ids)} terms, "
+            f"built in {self.build_seconds:.2f}s)"
+        )
 
     # ------------------------------------------------------------------ query
     def _query(self, text: str) -> _Query:

@@ -257,7 +257,7 @@ FUNCTION_WORDS = frozenset(
 )
 
 
-@dataclass
+@dataclass(repr=False)
 class Lexicon:
     """Folded surface forms mapped to the lemmas they can be, plus typo correction.
 
@@ -368,6 +368,9 @@ class Lexicon:
             return frozenset()
         hits.sort(key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0), hit[0]))
         return self.forms[hits[0][0]]
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self.forms)} forms, analyser {self.analyzer.name})"
 
     def __hash__(self) -> int:  # lru_cache on a method needs a hashable self
         return id(self)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SERVICES_KEY = "services"
 
 
-@dataclass
+@dataclass(repr=False)
 class BotServices:
     """Long-lived services of a running bot (one instance per Application)."""
 

@@ -85,14 +85,7 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     result = await svc.inbox.close(message.message_thread_id, svc.now())
     if result is None:
-        text = t.gettext("This topic is not linked to any question.")
-    elif result.delivered:
-        text = t.gettext("Question #{n} closed; {name} has been told.").format(
-            n=result.ticket.id, name=escape(result.person.first_name)
-        )
-    else:
-        text = t.gettext("Question #{n} is closed.").format(n=result.ticket.id)
-    await send(message, render.Rendered(text))
+        await send(message, render.Rendered(t.gettext("This topic is not linked to any question.")))
 
 
 async def on_topic_closed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
