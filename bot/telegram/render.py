@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.answering import Reply
 from bot.core.html import escape
+from bot.core.inbox import Person, Ticket, TicketState, describe_age
 from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
 from bot.core.translation import Translator
 from bot.telegram.callbacks import Callback, Kind
+
+if TYPE_CHECKING:
+    from bot.storage.repository import UnansweredSummary
 
 MESSAGE_LIMIT = 4096
 
@@ -174,3 +180,46 @@ def resident_commands(t: Translator) -> list[BotCommand]:
 def staff_commands(t: Translator) -> list[BotCommand]:
     """Commands shown in the staff group."""
     return bot_commands(STAFF_COMMANDS, t)
+
+
+def inbox(tickets: Sequence[tuple[Ticket, Person]], now: datetime, t: Translator) -> Rendered:
+    """/inbox: open questions with their age and who answered last."""
+    if not tickets:
+        return Rendered(t.gettext("No open questions."))
+    count = len(tickets)
+    lines = [
+        "<b>"
+        + t.ngettext("{n} open question", "{n} open questions", count).format(n=count)
+        + "</b>"
+    ]
+    for ticket, person in tickets:
+        state = (
+            t.gettext("waiting for staff")
+            if ticket.state is TicketState.OPEN
+            else t.gettext("answered")
+        )
+        age = describe_age(ticket.last_person_at or ticket.created_at, now, t)
+        last = (
+            t.gettext("last answer: {name}").format(name=escape(ticket.last_staff_name))
+            if ticket.last_staff_name
+            else t.gettext("no answer yet")
+        )
+        lines.append(
+            f"#{ticket.id} · {escape(person.first_name)} · {person.language} · {state} · "
+            f"{age} · {last}"
+        )
+    return Rendered("\n".join(lines))
+
+
+def unrecognised(
+    rows: Sequence[UnansweredSummary], t: Translator, title: Callable[[str], str]
+) -> Rendered:
+    """/nierozpoznane: unanswered questions, most frequent first."""
+    if not rows:
+        return Rendered(t.gettext("No unrecognised questions so far."))
+    lines = ["<b>" + t.gettext("Unrecognised questions, most frequent first:") + "</b>"]
+    for row in rows:
+        guess = f" · {escape(title(row.best_guess))}?" if row.best_guess else ""
+        text = row.text if len(row.text) <= 200 else row.text[:199] + "…"
+        lines.append(f"{row.count}× {escape(text)}{guess}")
+    return Rendered("\n".join(lines))

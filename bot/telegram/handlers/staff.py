@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.core.html import escape
-from bot.core.inbox import StaffMessage, TicketState, describe_age
+from bot.core.inbox import StaffMessage
 from bot.storage import repository as repo
 from bot.telegram import render
 from bot.telegram.callbacks import Kind, decode
@@ -107,32 +107,7 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services_of(context)
     t = svc.t(STAFF_LANGUAGE)
     tickets = await svc.store.active_tickets()
-    if not tickets:
-        await send(message, render.Rendered(t.gettext("No open questions.")))
-        return
-    now = svc.now()
-    lines = [
-        "<b>"
-        + t.ngettext("{n} open question", "{n} open questions", len(tickets)).format(n=len(tickets))
-        + "</b>"
-    ]
-    for ticket, person in tickets:
-        state = (
-            t.gettext("waiting for staff")
-            if ticket.state is TicketState.OPEN
-            else t.gettext("answered")
-        )
-        age = describe_age(ticket.last_person_at or ticket.created_at, now, t)
-        last = (
-            t.gettext("last answer: {name}").format(name=escape(ticket.last_staff_name))
-            if ticket.last_staff_name
-            else t.gettext("no answer yet")
-        )
-        lines.append(
-            f"#{ticket.id} · {escape(person.first_name)} · {person.language} · {state} · "
-            f"{age} · {last}"
-        )
-    await send(message, render.Rendered("\n".join(lines)))
+    await send(message, render.inbox(tickets, svc.now(), t))
 
 
 async def unrecognised_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,15 +118,9 @@ async def unrecognised_command(update: Update, context: ContextTypes.DEFAULT_TYP
     svc = services_of(context)
     t = svc.t(STAFF_LANGUAGE)
     rows = await svc.db.run(repo.unanswered_summary, 20)
-    if not rows:
-        await send(message, render.Rendered(t.gettext("No unrecognised questions so far.")))
-        return
-    lines = ["<b>" + t.gettext("Unrecognised questions, most frequent first:") + "</b>"]
-    for row in rows:
-        guess = f" · {escape(svc.assistant.title(row.best_guess, 'pl'))}?" if row.best_guess else ""
-        text = row.text if len(row.text) <= 200 else row.text[:199] + "…"
-        lines.append(f"{row.count}× {escape(text)}{guess}")
-    await send(message, render.Rendered("\n".join(lines)))
+    await send(
+        message, render.unrecognised(rows, t, lambda topic: svc.assistant.title(topic, "pl"))
+    )
 
 
 async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
