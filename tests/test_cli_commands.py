@@ -1,0 +1,344 @@
+"""``torun-bot`` (bot.cli.main): ask, eval, check and run, in-process and as a real process."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.core.dates import fmt_date_range
+from bot.services import PROJECT_ROOT
+
+REPLY_KEYS = {"text", "intent", "confidence", "action", "alternatives", "answer"}
+EVAL_KEYS = {
+    "in_scope_answered_right",
+    "out_of_scope_not_answered",
+    "wrong_answers",
+    "ms_per_message",
+    "build_seconds",
+}
+ACTIONS = {"answer", "clarify", "handoff"}
+
+
+def assert_reply_object(obj: dict, text: str) -> None:
+    assert set(obj) == REPLY_KEYS, f"keys: {sorted(obj)}"
+    assert obj["text"] == text
+    assert obj["action"] in ACTIONS
+    assert isinstance(obj["confidence"], int | float) and 0.0 <= obj["confidence"] <= 1.0
+    assert isinstance(obj["answer"], str) and obj["answer"].strip()
+    assert isinstance(obj["alternatives"], list)
+    for alt in obj["alternatives"]:
+        assert set(alt) == {"intent", "confidence"}
+        assert isinstance(alt["intent"], str)
+        assert 0.0 <= alt["confidence"] <= 1.0
+    confidences = [a["confidence"] for a in obj["alternatives"]]
+    assert confidences == sorted(confidences, reverse=True)
+    if obj["action"] == "answer":
+        assert obj["intent"] == obj["alternatives"][0]["intent"]
+    else:
+        assert obj["intent"] is None
+
+
+def write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- ask
+def test_ask_json_has_exactly_the_documented_keys(content_dir: Path, run_cli) -> None:
+    result = run_cli("--content-dir", str(content_dir), "ask", "kiedy jest kongres", "--json")
+    assert result.code == 0, result.err
+    obj = json.loads(result.out)
+    assert_reply_object(obj, "kiedy jest kongres")
+    assert (obj["action"], obj["intent"]) == ("answer", "kongres.when")
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [("kongres", "clarify"), ("dziura w jezdni", "handoff"), ("🎉", "handoff")],
+)
+def test_ask_json_for_clarify_and_handoff(content_dir: Path, run_cli, text: str, action: str):
+    result = run_cli("--content-dir", str(content_dir), "ask", text, "--json")
+    assert result.code == 0, result.err
+    obj = json.loads(result.out)
+    assert_reply_object(obj, text)
+    assert obj["action"] == action
+
+
+def test_ask_now_moves_the_answer_in_time(content_dir: Path, run_cli) -> None:
+    args = ("--content-dir", str(content_dir), "ask", "kiedy jest kongres", "--json")
+    before = json.loads(run_cli(*args, "--now", "2025-09-20T12:00").out)
+    during = json.loads(run_cli(*args, "--now", "2025-09-29T10:15+02:00").out)
+    after = json.loads(run_cli(*args, "--now", "2026-11-22T12:00").out)
+    dates = fmt_date_range(date(2025, 9, 29), date(2025, 9, 30), "pl")
+    for obj in (before, during, after):
+        assert obj["intent"] == "kongres.when"
+        assert dates in obj["answer"]
+    assert len({before["answer"], during["answer"], after["answer"]}) == 3
+
+
+def test_ask_without_json_prints_the_decision(content_dir: Path, run_cli) -> None:
+    result = run_cli("--content-dir", str(content_dir), "ask", "mikrogranty")
+    assert result.code == 0
+    assert result.out.rstrip().splitlines()[-1].startswith("[answer: grants.microgrants, ")
+
+
+JSONL_MESSAGES = [
+    "kiedy jest kongres",
+    "",
+    "   ",
+    "a" * 10_000,
+    "kongres " * 1_250,
+    "🎉🎉🎉",
+    "kiedy\x00jest\x07kongres\x1b",
+    "中文问题",
+    "متى المؤتمر",
+    "12345",
+    "gdzie jest kongres",
+]
+
+
+def test_ask_jsonl_answers_one_object_per_line(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(m + "\n" for m in JSONL_MESSAGES)))
+    result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == len(JSONL_MESSAGES), "one JSON line per input line, empty ones too"
+    for message, line in zip(JSONL_MESSAGES, lines, strict=True):
+        assert_reply_object(json.loads(line), message)
+    first, *_rest, last = (json.loads(line) for line in lines)
+    assert first["intent"] == "kongres.when"
+    assert last["intent"] == "kongres.where"
+
+
+def test_ask_jsonl_handles_windows_line_endings(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mikrogranty\r\n\r\n"))
+    result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
+    texts = [json.loads(line)["text"] for line in result.out.splitlines()]
+    assert texts == ["mikrogranty", ""]
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2025-13-01", "2025-09-29T25:00", "29.09.2025", ""])
+def test_ask_with_an_invalid_now_is_a_usage_error(run_cli, value: str) -> None:
+    result = run_cli("ask", "kiedy jest kongres", "--json", "--now", value)
+    assert result.code == 2
+    assert result.out == ""
+    assert "--now" in result.err and "ISO 8601" in result.err, result.err
+    assert "Traceback" not in result.err
+
+
+def test_ask_needs_a_message(content_dir: Path, run_cli) -> None:
+    result = run_cli("--content-dir", str(content_dir), "ask")
+    assert result.code == 2
+    assert "give the message" in result.err
+
+
+def test_ask_jsonl_refuses_a_text_argument(content_dir: Path, run_cli) -> None:
+    result = run_cli("--content-dir", str(content_dir), "ask", "kongres", "--jsonl")
+    assert result.code == 2
+    assert "standard input" in result.err
+
+
+def test_ask_with_broken_content_names_the_problem(content_dir: Path, run_cli) -> None:
+    (content_dir / "knowledge/topics/bot.help.yaml").write_text("topic: [\n", encoding="utf-8")
+    result = run_cli("--content-dir", str(content_dir), "ask", "kongres", "--json")
+    assert result.code == 1
+    assert "knowledge/topics/bot.help.yaml:" in result.err
+    assert "torun-bot check" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_no_command_prints_help(run_cli) -> None:
+    result = run_cli()
+    assert result.code == 2
+    assert "COMMAND" in result.out
+
+
+# ---------------------------------------------------------------- eval
+TEST_SET = [
+    {"text": "kiedy jest kongres dialogu", "intent": "kongres.when"},
+    {"text": "gdzie odbywa się kongres", "intent": "kongres.where"},
+    {"text": "mikrogranty dla młodzieży", "intent": "grants.microgrants"},
+    {"text": "dziura w jezdni", "intent": None},
+]
+
+
+def test_eval_json_on_the_content(content_dir: Path, run_cli, tmp_path: Path) -> None:
+    test_file = write_jsonl(tmp_path / "test.jsonl", TEST_SET)
+    result = run_cli("--content-dir", str(content_dir), "eval", str(test_file), "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert set(report) >= EVAL_KEYS
+    for key in ("in_scope_answered_right", "out_of_scope_not_answered", "wrong_answers"):
+        assert 0.0 <= report[key] <= 1.0, key
+    assert report["ms_per_message"] >= 0.0
+    assert report["build_seconds"] > 0.0
+    assert report["in_scope_answered_right"] == 1.0
+    assert report["out_of_scope_not_answered"] == 1.0
+
+
+def test_eval_train_builds_from_another_labelled_file(
+    content_dir: Path, run_cli, tmp_path: Path
+) -> None:
+    train = write_jsonl(
+        tmp_path / "train.jsonl",
+        [
+            *({"text": t, "intent": "custom.dates"} for t in ["kiedy kongres", "termin kongresu"]),
+            *({"text": t, "intent": "custom.grants"} for t in ["mikrogranty", "mały grant"]),
+            {"text": "dziura w jezdni", "intent": None},
+        ],
+    )
+    test_file = write_jsonl(
+        tmp_path / "test.jsonl",
+        [
+            {"text": "kiedy jest kongres", "intent": "custom.dates"},
+            {"text": "mikrogranty dla młodzieży", "intent": "custom.grants"},
+        ],
+    )
+    args = ("--content-dir", str(content_dir), "eval", str(test_file), "--json")
+    with_train = json.loads(run_cli(*args, "--train", str(train)).out)
+    assert set(with_train) >= EVAL_KEYS
+    assert with_train["in_scope_answered_right"] == 1.0
+    # The content's topics are not named custom.*: without --train nothing is right.
+    without = json.loads(run_cli(*args).out)
+    assert without["in_scope_answered_right"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "problem"),
+    [
+        (
+            '{"text": "a", "intent": null}\n{"text": "b", "intent": null}\n{"text": broken\n',
+            3,
+            "JSON",
+        ),
+        ('{"text": "a", "intent": null}\n["a list"]\n', 2, "'text'"),
+        ('{"text": "a", "intent": 5}\n', 1, "'intent'"),
+        ('{"intent": "kongres.when"}\n', 1, "'text'"),
+    ],
+)
+def test_eval_on_a_malformed_file_names_the_line(
+    run_cli, tmp_path: Path, content: str, line: int, problem: str
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(content, encoding="utf-8")
+    result = run_cli("eval", str(bad), "--train", str(bad))
+    assert result.code == 2
+    assert f"{bad}:{line}:" in result.err
+    assert problem in result.err
+    assert "Traceback" not in result.err
+
+
+def test_eval_on_an_empty_file(run_cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", encoding="utf-8")
+    result = run_cli("eval", str(empty), "--train", str(empty))
+    assert result.code == 2
+    assert "no labelled messages" in result.err
+
+
+def test_eval_on_a_missing_file(run_cli, tmp_path: Path) -> None:
+    result = run_cli("eval", str(tmp_path / "nope.jsonl"))
+    assert result.code == 2
+    assert "nope.jsonl" in result.err
+
+
+@pytest.mark.xfail(
+    reason="BUG: eval on a file that is not UTF-8 ends in a UnicodeDecodeError traceback (exit 1)",
+    raises=UnicodeDecodeError,
+    strict=True,
+)
+def test_eval_on_a_file_that_is_not_utf8(run_cli, tmp_path: Path) -> None:
+    bad = tmp_path / "latin2.jsonl"
+    bad.write_bytes('{"text": "gdzie złożyć wniosek", "intent": null}\n'.encode("iso-8859-2"))
+    result = run_cli("eval", str(bad), "--train", str(bad))
+    assert result.code == 2
+    assert f"{bad}:1:" in result.err
+
+
+@pytest.mark.xfail(
+    reason=(
+        "BUG: eval --train with a file that has no usable words ends in a ValueError traceback "
+        "('no usable examples to build a matcher from') instead of a usage error"
+    ),
+    raises=ValueError,
+    strict=True,
+)
+def test_eval_train_without_usable_examples(run_cli, tmp_path: Path) -> None:
+    train = write_jsonl(tmp_path / "train.jsonl", [{"text": "🎉", "intent": "x"}])
+    test_file = write_jsonl(tmp_path / "test.jsonl", [{"text": "kongres", "intent": "x"}])
+    result = run_cli("eval", str(test_file), "--train", str(train))
+    assert result.code == 2
+    assert "no usable examples" in result.err
+
+
+# ---------------------------------------------------------------- check
+@pytest.mark.xfail(
+    reason="BUG: check --today with an invalid date ends in a ValueError traceback (exit 1)",
+    raises=ValueError,
+    strict=True,
+)
+def test_check_with_an_invalid_today_is_a_usage_error(content_dir: Path, run_cli) -> None:
+    result = run_cli("--content-dir", str(content_dir), "check", "--today", "2026-13-01")
+    assert result.code == 2
+    assert "--today" in result.err
+
+
+# ---------------------------------------------------------------- run
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment without bot settings and without a .env file."""
+    for name in ("TELEGRAM_TOKEN", "STAFF_CHAT_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "CONTENT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def _require_runner() -> None:
+    if importlib.util.find_spec("bot.telegram.runner") is None:
+        pytest.xfail("Telegram runner not implemented yet")
+
+
+def test_run_without_settings_names_the_missing_variable(no_settings, run_cli) -> None:
+    _require_runner()
+    result = run_cli("run")
+    assert result.code == 2
+    assert "TELEGRAM_TOKEN" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_run_without_staff_chat_names_it_and_hides_the_token(no_settings, run_cli) -> None:
+    _require_runner()
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    no_settings.setenv("TELEGRAM_TOKEN", token)
+    result = run_cli("run")
+    assert result.code == 2
+    assert "STAFF_CHAT_ID" in result.err
+    assert token not in result.err + result.out
+
+
+# ---------------------------------------------------------------- a real process
+def test_python_m_bot_ask_json_as_a_real_process() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "kiedy jest kongres", "--json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    obj = json.loads(completed.stdout)
+    assert_reply_object(obj, "kiedy jest kongres")
+    assert (obj["action"], obj["intent"]) == ("answer", "kongres.when")
