@@ -123,3 +123,69 @@ class LearnedExampleRow(SQLModel, table=True):
     added_by: str = Field(default="", max_length=256)
     created_at: datetime
     exported_at: datetime | None = None
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A person's subscription to a theme (Kongres, grants, consultations)."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("person_id", "theme", name="uq_subscription"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", nullable=False, index=True)
+    theme: str = Field(max_length=32, index=True)
+    created_at: datetime
+
+
+class BroadcastRow(SQLModel, table=True):
+    """A message to the subscribers of a theme: a staff announcement, a reminder, news.
+
+    ``key`` makes system broadcasts idempotent: a reminder or a piece of news is
+    created once, whatever restarts happen.
+    """
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    key: str | None = Field(default=None, max_length=128, unique=True)
+    theme: str | None = Field(default=None, max_length=32)
+    text_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    state: str = Field(default="draft", max_length=16, index=True)
+    created_by: str = Field(default="", max_length=256)
+    created_at: datetime
+    staff_thread_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    prompt_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    progress_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    finished_at: datetime | None = None
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One recipient of a broadcast and what became of their message."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "person_id", name="uq_delivery"),
+        Index("ix_delivery_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", nullable=False)
+    person_id: int = Field(foreign_key="person.id", nullable=False)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    language: str = Field(default="pl", max_length=8)
+    state: str = Field(default="pending", max_length=16)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    updated_at: datetime
+
+
+class KnownItemRow(SQLModel, table=True):
+    """A dated item (edition, call, consultation) already seen in knowledge/."""
+
+    __tablename__ = "known_item"
+
+    key: str = Field(primary_key=True, max_length=160)
+    first_seen_at: datetime
+    announced: bool = Field(default=False)

@@ -42,7 +42,8 @@ from bot.storage.repository import SqlInboxStore
 from bot.telegram import render
 from bot.telegram.context import SERVICES_KEY, BotServices, services_of
 from bot.telegram.desk import TelegramPersonChannel, TelegramStaffDesk
-from bot.telegram.handlers import common, residents, staff
+from bot.telegram.features import DatedFeatures
+from bot.telegram.handlers import common, notifications, residents, staff
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,21 @@ async def _remind(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Post one reminder per question that has waited too long."""
     svc = services_of(context)
     await svc.inbox.remind(svc.now(), svc.settings.reminder_after)
+
+
+async def on_start(application: Application) -> None:  # type: ignore[type-arg]
+    """After initialize(): command menus, then resume broadcasts and plan reminders."""
+    await publish_commands(application)
+    svc: BotServices = application.bot_data[SERVICES_KEY]
+    if isinstance(svc.extras, DatedFeatures):
+        await svc.extras.start()
+
+
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Before shutdown: stop sending (unfinished broadcasts resume next time)."""
+    svc: BotServices = application.bot_data[SERVICES_KEY]
+    if isinstance(svc.extras, DatedFeatures):
+        await svc.extras.stop()
 
 
 async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
@@ -96,8 +112,16 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
     private = filters.ChatType.PRIVATE
     staff_chat = filters.Chat(chat_id=staff_chat_id)
 
-    # Group -1 runs first: a redelivered update stops here.
-    application.add_handler(TypeHandler(Update, common.skip_redelivered), group=-1)
+    # Group -10 runs first: a redelivered update stops here.
+    application.add_handler(TypeHandler(Update, common.skip_redelivered), group=-10)
+    # Then a staff reply with the text of an announcement, which must never be
+    # relayed to a person even when written inside a person's topic.
+    application.add_handler(
+        MessageHandler(
+            staff_chat & filters.REPLY & ~filters.COMMAND, notifications.announcement_text
+        ),
+        group=-5,
+    )
 
     topic_commands = [c.name for c in RESIDENT_COMMANDS if c.topic] + [
         alias for alias, name in COMMAND_ALIASES.items() if name == "kontakt"
@@ -109,11 +133,14 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
             CommandHandler(topic_commands, residents.topic_command, filters=private),
             CommandHandler(["jezyk", "language"], residents.language_command, filters=private),
             CommandHandler("pytanie", residents.question_command, filters=private),
+            CommandHandler("powiadomienia", notifications.notifications_command, filters=private),
             # Staff commands typed by a resident are refused, not treated as text.
             CommandHandler(sorted(STAFF_COMMAND_NAMES), residents.staff_only, filters=private),
             CommandHandler("zamknij", staff.close_command, filters=staff_chat),
             CommandHandler("inbox", staff.inbox_command, filters=staff_chat),
             CommandHandler("nierozpoznane", staff.unrecognised_command, filters=staff_chat),
+            CommandHandler("ogloszenie", notifications.announce_command, filters=staff_chat),
+            CommandHandler("przeladuj", notifications.reload_command, filters=staff_chat),
             MessageHandler(
                 staff_chat & filters.StatusUpdate.FORUM_TOPIC_CLOSED, staff.on_topic_closed
             ),
@@ -150,7 +177,8 @@ def build_application(
         .token(settings.token.get())
         .base_url(settings.api_url)
         .base_file_url(settings.file_url)
-        .post_init(publish_commands)
+        .post_init(on_start)
+        .post_stop(on_stop)
     )
     if request is not None:
         builder = builder.request(request)
@@ -182,6 +210,7 @@ def build_application(
         conversation=conversation,
         clock=clock,
     )
+    services.extras = DatedFeatures(services, application)
     application.bot_data[SERVICES_KEY] = services
     register_handlers(application, settings.staff_chat_id)
     if application.job_queue is not None:

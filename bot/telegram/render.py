@@ -223,3 +223,117 @@ def unrecognised(
         text = row.text if len(row.text) <= 200 else row.text[:199] + "…"
         lines.append(f"{row.count}× {escape(text)}{guess}")
     return Rendered("\n".join(lines))
+
+
+def subscriptions_menu(subscribed: set[str], t: Translator) -> Rendered:
+    """/powiadomienia: one button per theme; a tap switches it on or off."""
+    from bot.core.notifications import THEME_LABELS
+
+    rows = []
+    for theme, label in THEME_LABELS.items():
+        on = theme.value in subscribed
+        state = t.gettext("on") if on else t.gettext("off")
+        rows.append(
+            [
+                _button(
+                    f"{t.gettext(label)}: {state}",
+                    Callback(Kind.SUBSCRIBE, (theme.value, "0" if on else "1")),
+                )
+            ]
+        )
+    text = t.gettext(
+        "Reminders and news: choose what you want to receive. Tap a topic to switch it on or off."
+    )
+    return Rendered(text, InlineKeyboardMarkup(rows))
+
+
+def unsubscribe_keyboard(theme: str, t: Translator) -> InlineKeyboardMarkup:
+    """Under every message to subscribers: one tap to stop them."""
+    return InlineKeyboardMarkup(
+        [[_button(t.gettext("Stop these notifications"), Callback(Kind.SUBSCRIBE, (theme, "0")))]]
+    )
+
+
+def calendar_button(edition: int, t: Translator) -> InlineKeyboardButton:
+    """Get the edition as an .ics file."""
+    return _button(t.gettext("Add to calendar"), Callback(Kind.CALENDAR, (str(edition),)))
+
+
+def session_calendar_button(
+    edition: int, day_index: int, session_index: int, t: Translator
+) -> InlineKeyboardButton:
+    """Get one session as an .ics file."""
+    return _button(
+        t.gettext("Next session to calendar"),
+        Callback(Kind.CALENDAR, (str(edition), str(day_index), str(session_index))),
+    )
+
+
+def venue_button(place_id: str, t: Translator) -> InlineKeyboardButton:
+    """Show the venue on a map."""
+    return _button(t.gettext("Show on the map"), Callback(Kind.VENUE, (place_id,)))
+
+
+def subscribe_button(theme: str, t: Translator) -> InlineKeyboardButton:
+    """Subscribe to a theme from under an answer."""
+    return _button(t.gettext("Notify me"), Callback(Kind.SUBSCRIBE, (theme, "1")))
+
+
+def announcement_themes(broadcast_id: int, counts: dict[str, int], t: Translator) -> Rendered:
+    """/ogloszenie: who should receive it."""
+    from bot.core.notifications import THEME_LABELS
+
+    rows = [
+        [
+            _button(
+                f"{t.gettext(label)} ({counts.get(theme.value, 0)})",
+                Callback(Kind.ANNOUNCE, (str(broadcast_id), "t", theme.value)),
+            )
+        ]
+        for theme, label in THEME_LABELS.items()
+    ]
+    rows.append([_button(t.gettext("Cancel"), Callback(Kind.ANNOUNCE, (str(broadcast_id), "no")))])
+    return Rendered(
+        t.gettext("New announcement. Who should receive it? (number of subscribers)"),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def announcement_preview(
+    broadcast_id: int, text_html: str, recipients: int, t: Translator
+) -> Rendered:
+    """The announcement as residents will see it, with the number of recipients."""
+    head = "<b>" + t.gettext("Preview:") + "</b>"
+    tail = t.ngettext(
+        "It will be sent to {n} person.", "It will be sent to {n} people.", recipients
+    ).format(n=recipients)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                _button(
+                    t.ngettext("Send to {n} person", "Send to {n} people", recipients).format(
+                        n=recipients
+                    ),
+                    Callback(Kind.ANNOUNCE, (str(broadcast_id), "ok")),
+                )
+            ],
+            [_button(t.gettext("Cancel"), Callback(Kind.ANNOUNCE, (str(broadcast_id), "no")))],
+        ]
+    )
+    return Rendered(f"{head}\n\n{text_html}\n\n{tail}", keyboard)
+
+
+def broadcast_progress(counts: dict[str, int], final: bool, t: Translator) -> str:
+    """Progress or final counts of a broadcast, for the staff group."""
+    sent = counts.get("sent", 0)
+    total = sum(counts.values())
+    blocked = counts.get("blocked", 0)
+    failed = counts.get("failed", 0) + counts.get("uncertain", 0)
+    if final:
+        return t.gettext(
+            "<b>Announcement sent</b>: delivered {sent} of {total}; "
+            "blocked the bot: {blocked}; not delivered: {failed}."
+        ).format(sent=sent, total=total, blocked=blocked, failed=failed)
+    return t.gettext(
+        "Sending the announcement: {done} of {total} (blocked the bot: {blocked})."
+    ).format(done=total - counts.get("pending", 0), total=total, blocked=blocked)

@@ -9,7 +9,7 @@ against the Bot API spec and Telegram's limits; any violation fails the test.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,7 +50,12 @@ class BotHarness:
     api: FakeBotApi
     database_url: str
     engine: Engine
-    clock: Callable[[], datetime]
+    #: the bot's current time; tests move it
+    moment: datetime = NOW
+    content_dir: Path = PROJECT_ROOT
+    broadcast_rate: float = 25.0
+    #: the application's AIORateLimiter (Telegram's own ceiling of ~30/s)
+    rate_limiter: bool = True
     app: Application[Any, Any, Any, Any, Any, Any] | None = None
     db: Database | None = None
     #: errors raised in handlers (PTB only logs them); must stay empty
@@ -65,7 +70,13 @@ class BotHarness:
             database_url=self.database_url,
             api_url=self.api.api_url,
             file_url=self.api.file_url,
+            content_dir=self.content_dir,
+            broadcast_rate=self.broadcast_rate,
         )
+
+    def clock(self) -> datetime:
+        """The bot's clock (read through this method, so moving ``moment`` moves it)."""
+        return self.moment
 
     async def start(self) -> None:
         """Start (or restart) the bot process: a new Application on the same database."""
@@ -77,6 +88,7 @@ class BotHarness:
             request=_fast_httpx_request(connection_pool_size=64),
             get_updates_request=_fast_httpx_request(),
             clock=self.clock,
+            rate_limiter=self.rate_limiter,
         )
 
         async def collect(update: object, context: Any) -> None:
@@ -92,16 +104,18 @@ class BotHarness:
 
     async def stop(self) -> None:
         """Stop the bot as a process would stop: polling ends, the database closes."""
+        if self.app is not None and self.app.post_stop is not None:
+            await self.app.post_stop(self.app)
         await self._stack.aclose()
         self._stack = contextlib.AsyncExitStack()
         if self.db is not None:
             self.db.close()
         self.app, self.db = None, None
 
-    async def send(self, update: dict[str, Any]) -> int:
+    async def send(self, update: dict[str, Any], *, timeout: float = 5.0) -> int:  # noqa: ASYNC109
         """Push an update and wait until the bot has handled it."""
         assert self.app is not None
-        return await self.api.push_and_process(update, self.app)
+        return await self.api.push_and_process(update, self.app, timeout=timeout)
 
     async def redeliver(self, update: dict[str, Any]) -> None:
         """Process an already delivered update again (as a webhook retry would)."""
@@ -137,7 +151,6 @@ async def harness(
         api=fake_telegram,
         database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         engine=engine,
-        clock=lambda: NOW,
     )
     await bot.start()
     try:

@@ -260,7 +260,7 @@ async def test_unrecognised_questions_most_frequent_first(harness: BotHarness) -
 async def test_one_reminder_for_an_unanswered_question(harness: BotHarness) -> None:
     thread = await hand_over(harness)
     # Five hours later nobody has answered.
-    services(harness).clock = lambda: NOW + timedelta(hours=5)
+    harness.moment = NOW + timedelta(hours=5)
     assert harness.app is not None and harness.app.job_queue is not None
     [job] = harness.app.job_queue.get_jobs_by_name("ticket-reminders")
     await job.run(harness.app)

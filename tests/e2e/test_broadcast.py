@@ -1,0 +1,224 @@
+"""Announcements at scale: rate limit, a crash halfway, exactly one copy per person."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fake_bot_api import FakeBotApi, TgUser
+from fake_bot_api.fixtures import serve_fake_api
+from harness import STAFF_CHAT, BotHarness
+from sqlalchemy import insert
+from sqlmodel import select
+
+from bot.services import PROJECT_ROOT, Engine
+from bot.storage import notifications as store
+from bot.storage.database import Database
+from bot.storage.models import DeliveryRow, PersonRow, SubscriptionRow
+from bot.storage.notifications import BroadcastKind, BroadcastState, DeliveryState
+from bot.telegram.context import SERVICES_KEY
+
+TEXT = "Nowy konkurs ofert: termin 31 stycznia"
+FIRST_ID = 900_000
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+def add_subscribers(db: Database, api: FakeBotApi, count: int, theme: str = "grants") -> list[int]:
+    """``count`` people subscribed to ``theme``, known to the fake Telegram too."""
+    chat_ids = list(range(FIRST_ID, FIRST_ID + count))
+    with db.session() as session:
+        session.execute(
+            insert(PersonRow),
+            [
+                {
+                    "telegram_id": chat_id,
+                    "first_name": f"Osoba {chat_id}",
+                    "language": "pl",
+                    "language_chosen": False,
+                    "first_contact_at": NOW,
+                    "last_seen_at": NOW,
+                    "awaiting_question": False,
+                }
+                for chat_id in chat_ids
+            ],
+        )
+        ids = session.exec(select(PersonRow.id).where(PersonRow.telegram_id >= FIRST_ID)).all()
+        session.execute(
+            insert(SubscriptionRow),
+            [{"person_id": pid, "theme": theme, "created_at": NOW} for pid in ids],
+        )
+    for chat_id in chat_ids:
+        api.add_user(TgUser(chat_id, f"Osoba {chat_id}", language_code="pl"))
+    return chat_ids
+
+
+def announce(db: Database) -> int:
+    """A confirmed staff announcement to grants subscribers, recipients frozen."""
+    broadcast, _ = db.call(
+        store.create_broadcast,
+        kind=BroadcastKind.ANNOUNCEMENT,
+        now=NOW,
+        theme="grants",
+        text_html=TEXT,
+        state=BroadcastState.READY,
+        created_by="Joanna",
+    )
+    db.call(store.start_sending, broadcast.id, NOW)
+    return broadcast.id
+
+
+def sent_count(api: FakeBotApi) -> int:
+    """Messages the fake has accepted so far (cheap enough to poll)."""
+    return len(api.sent_messages)
+
+
+def copies(api: FakeBotApi) -> Counter[int]:
+    """How many copies of the announcement each chat received."""
+    return Counter(
+        c.params["chat_id"]
+        for c in api.calls("sendMessage", ok=True)
+        if c.params["text"].startswith(TEXT)
+    )
+
+
+async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
+    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+) -> None:
+    rate = 1000.0  # a test setting; production stays under Telegram's ~30/s
+    bot = BotHarness(
+        api=fake_telegram,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        engine=engine,
+        broadcast_rate=rate,
+        # Without Telegram's 30/s ceiling, so that 10,000 messages take seconds;
+        # the production pace is tested below with the limiter on.
+        rate_limiter=False,
+    )
+    await bot.start()
+    assert bot.db is not None and bot.app is not None
+    chats = add_subscribers(bot.db, fake_telegram, 10_000)
+    broadcast_id = announce(bot.db)
+    features = bot.app.bot_data[SERVICES_KEY].extras
+    features.broadcaster.enqueue(broadcast_id)
+
+    await fake_telegram.wait_until(lambda: sent_count(fake_telegram) >= 5_000, 120, "half sent")
+    # The process goes down abruptly: the sender stops wherever it is.
+    await bot.stop()
+    halfway = len(copies(fake_telegram))
+    assert 4_900 <= halfway < 10_000
+
+    await bot.start()  # a new process resumes the broadcast from the database
+    assert bot.app is not None
+    resumed = bot.app.bot_data[SERVICES_KEY].extras.broadcaster
+    await asyncio.wait_for(resumed.idle.wait(), 180)
+    received = copies(fake_telegram)
+    assert set(received) == set(chats)
+    assert max(received.values()) == 1, "somebody received the announcement twice"
+    with bot.db.session() as session:  # type: ignore[union-attr]
+        states = Counter(
+            session.exec(select(DeliveryRow.state).where(DeliveryRow.broadcast_id == broadcast_id))
+        )
+    assert states[DeliveryState.SENT] + states[DeliveryState.UNCERTAIN] == 10_000
+    assert states[DeliveryState.UNCERTAIN] <= 1
+    # The sender's pace never exceeded its rate (one-second windows).
+    assert fake_telegram.max_messages_in_window(1.0) <= rate + 1
+    await bot.stop()
+
+
+async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engine: Engine) -> None:
+    from fake_bot_api import RateLimits
+
+    async with serve_fake_api(rate_limits=RateLimits(per_second=30)) as api:
+        api.add_supergroup(STAFF_CHAT.id, "Biuro")
+        bot = BotHarness(
+            api=api, database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}", engine=engine
+        )
+        await bot.start()
+        assert bot.db is not None and bot.app is not None
+        add_subscribers(bot.db, api, 120)
+        broadcast_id = announce(bot.db)
+        features = bot.app.bot_data[SERVICES_KEY].extras
+        started = time.monotonic()
+        features.broadcaster.enqueue(broadcast_id)
+        await asyncio.wait_for(features.broadcaster.idle.wait(), 60)
+        elapsed = time.monotonic() - started
+        await bot.stop()
+        assert sum(copies(api).values()) == 120
+        assert api.calls("sendMessage", ok=False) == []  # no 429 from Telegram
+        assert api.max_messages_in_window(1.0) <= 26
+        assert elapsed >= 120 / 25 - 1  # paced, not a burst
+
+
+async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None:
+    """A real `torun-bot run` process is killed (SIGKILL) mid-announcement and restarted."""
+    token = "123456789:AAHq0vD5sVbBqGm1Jd3vQWkFz8qf2E0n_Lw"  # not a real token
+    database = tmp_path / "bot.sqlite3"
+    async with serve_fake_api(token=token) as api:
+        api.add_supergroup(STAFF_CHAT.id, "Biuro")
+        db = Database.connect(f"sqlite:///{database}")
+        chats = add_subscribers(db, api, 90)
+        broadcast_id = announce(db)
+        db.close()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "STAFF"))},
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "TELEGRAM_TOKEN": token,
+            "STAFF_CHAT_ID": str(STAFF_CHAT.id),
+            "TELEGRAM_API_URL": api.api_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "BROADCAST_RATE": "30",
+            "LOG_LEVEL": "WARNING",
+        }
+
+        def launch() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+
+        watcher = Database.connect(f"sqlite:///{database}", run_migrations=False)
+
+        def settled() -> bool:
+            # Between two deliveries: the last one sent is recorded, none in flight.
+            with watcher.session() as s:
+                states = Counter(
+                    s.exec(
+                        select(DeliveryRow.state).where(DeliveryRow.broadcast_id == broadcast_id)
+                    )
+                )
+            return states[DeliveryState.SENT] >= 40 and states[DeliveryState.SENDING] == 0
+
+        first = launch()
+        try:
+            await api.wait_until(lambda: sent_count(api) >= 40, 120, "40 copies")
+            await api.wait_until(settled, 30, "a moment between two deliveries")
+            first.send_signal(signal.SIGKILL)
+            # Waiting must not block the event loop that serves the fake Telegram.
+            await asyncio.to_thread(first.wait, 30)
+            sent_before = len(copies(api))
+            assert sent_before < 90
+
+            second = launch()
+            try:
+                await api.wait_until(lambda: sent_count(api) >= 90, 120, "all copies")
+            finally:
+                second.send_signal(signal.SIGTERM)
+                _, errors = await asyncio.to_thread(second.communicate, timeout=60)
+            assert b"Traceback" not in errors, errors.decode(errors="replace")[-2000:]
+        finally:
+            watcher.close()
+            if first.poll() is None:
+                first.kill()
+        received = copies(api)
+        assert set(received) == set(chats)
+        assert max(received.values()) == 1
