@@ -8,7 +8,7 @@ never written out as English sentences.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -137,3 +137,48 @@ def test_places_without_confirmed_hours_never_get_times(shipped_engine: Engine) 
             for now in (BEFORE, DURING, AFTER, datetime(2026, 11, 11, 10, tzinfo=WARSAW)):
                 text = render_hours(place, now, t, holidays)
                 assert CLOCK.search(text) is None, f"{place.id} {lang} {now}: {text!r}"
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW)
+
+
+def _moments(kb) -> list[tuple[str, datetime, int, Phase]]:
+    """(label, moment, expected edition, expected phase) around every shipped edition."""
+    editions = sorted(kb.kongres, key=lambda e: e.first_day)
+    cases: list[tuple[str, datetime, int, Phase]] = []
+    for i, edition in enumerate(editions):
+        before = _at(edition.first_day - timedelta(days=7), 12)
+        cases.append((f"{edition.year} before", before, edition.edition, Phase.UPCOMING))
+        for day in edition.days:
+            cases.append(
+                (f"{edition.year} {day.date}", _at(day.date, 12), edition.edition, Phase.ONGOING)
+            )
+        after = _at(edition.last_day + timedelta(days=1), 9)
+        if i + 1 < len(editions):
+            cases.append((f"{edition.year} after", after, editions[i + 1].edition, Phase.UPCOMING))
+        else:
+            cases.append((f"{edition.year} after", after, edition.edition, Phase.PAST))
+    return cases
+
+
+def test_every_shipped_edition_before_during_and_after(shipped_engine: Engine) -> None:
+    kb = shipped_engine.content.knowledge
+    cases = _moments(kb)
+    assert len({c[2] for c in cases}) == len(kb.kongres) >= 2
+    for label, now, edition, phase in cases:
+        view = relevant_edition(kb, now)
+        assert view is not None, label
+        assert (view.edition.edition, view.phase) == (edition, phase), label
+        shown = next(e for e in kb.kongres if e.edition == edition)
+        dates = fmt_date_range(shown.first_day, shown.last_day, "pl")
+        for topic in ("kongres.when", "kongres.program", "kongres.where"):
+            for lang in ("pl", "en", "uk"):
+                html = shipped_engine.assistant.topic_reply(topic, lang=lang, now=now).html
+                assert html.strip(), (label, topic, lang)
+        when = kongres_when_reply(shipped_engine, now)
+        assert dates in when, label
+        upcoming = shipped_engine.catalogs("pl").gettext(
+            "<b>Next Kongres:</b> edition {n}, {dates} ({left})."
+        )
+        assert (upcoming.split("{")[0] in when) is (phase is Phase.UPCOMING), label
