@@ -401,31 +401,98 @@ def test_shipped_content_has_every_required_topic(shipped_engine: Engine) -> Non
     assert {i.topic for i in content.intents} >= set(REQUIRED_TOPICS)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a topic file with an error also yields false follow-on problems that claim "
-        "the existing file is missing ('no knowledge/topics/X.yaml', 'missing: required topic id')"
-    ),
-    strict=True,
-)
+def no_polish_answer_in_a_required_topic(root: Path) -> list[Expected]:
+    return missing_polish_answer(root)
+
+
+def yaml_error_in_a_required_topic(root: Path) -> list[Expected]:
+    rel = "knowledge/topics/bot.help.yaml"
+    edit(root, rel, "topic: bot.help\n", "topic: [bot.help\n")
+    # PyYAML notices the unclosed list on the next line.
+    return [Expected(rel, 2, "YAML error: expected ',' or ']'")]
+
+
+def required_topic_file_emptied(root: Path) -> list[Expected]:
+    rel = "knowledge/topics/bot.help.yaml"
+    (root / rel).write_text("# do uzupełnienia\n", encoding="utf-8")
+    return [Expected(rel, 1, "file is empty")]
+
+
+def required_intents_file_not_a_mapping(root: Path) -> list[Expected]:
+    rel = "intents/bot.help.yaml"
+    (root / rel).write_text("- pomoc\n- co umiesz\n", encoding="utf-8")
+    return [Expected(rel, 1, "intents file must be a mapping")]
+
+
+def related_topic_broken(root: Path) -> list[Expected]:
+    unknown_related = "knowledge/topics/kongres.where.yaml"
+    path = root / unknown_related
+    path.write_text(path.read_text(encoding="utf-8") + "related: [bot.help]\n")
+    return missing_polish_answer(root)
+
+
+BROKEN_FILES: list[Callable[[Path], list[Expected]]] = [
+    no_polish_answer_in_a_required_topic,
+    yaml_error_in_a_required_topic,
+    required_topic_file_emptied,
+    required_intents_file_not_a_mapping,
+    related_topic_broken,
+]
+
+
 def test_a_broken_topic_file_is_not_reported_as_missing(content_dir: Path) -> None:
-    missing_polish_answer(content_dir)
+    expected = missing_polish_answer(content_dir)
     _content, problems = check_content(content_dir, today=date.fromisoformat(TODAY))
     false_claims = [
         str(p) for p in problems if "no knowledge/topics/bot.help.yaml" in p.message or p.line == 0
     ]
     assert false_claims == [], "the file exists; only its Polish answer is missing"
+    assert [(p.file, p.line) for p in problems] == [(want.file, want.line) for want in expected]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: an empty (or comment-only) knowledge/events.yaml passes the check: every "
-        "Kongres edition and dated item silently disappears"
-    ),
-    strict=True,
+@pytest.mark.parametrize("breakage", BROKEN_FILES, ids=[b.__name__ for b in BROKEN_FILES])
+def test_a_broken_file_yields_only_its_own_problems(
+    content_dir: Path, breakage: Callable[[Path], list[Expected]]
+) -> None:
+    # The file exists: no "missing", "unknown topic", "no intents file" or
+    # "unknown related topic" claims may follow from its own error.
+    expected = breakage(content_dir)
+    _content, problems = check_content(content_dir, today=date.fromisoformat(TODAY))
+    assert {p.file for p in problems} == {want.file for want in expected}, problems
+    for want in expected:
+        assert any(
+            (p.file, p.line) == (want.file, want.line) and want.message in p.message
+            for p in problems
+        ), f"{want} missing from {problems}"
+    assert not [p for p in problems if p.line == 0], problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["# wyczyszczone przez pomyłkę\n", "", "\n\n", "---\n"],
+    ids=["comment-only", "empty", "blank-lines", "document-marker-only"],
 )
-def test_an_empty_events_file_is_reported(content_dir: Path, run_cli) -> None:
-    (content_dir / "knowledge/events.yaml").write_text("# wyczyszczone przez pomyłkę\n")
+def test_an_empty_events_file_is_reported(content_dir: Path, run_cli, text: str) -> None:
+    (content_dir / "knowledge/events.yaml").write_text(text)
     result = run_cli("--content-dir", str(content_dir), "check", "--today", TODAY)
     assert result.code == 1, result.out
-    assert "knowledge/events.yaml:" in result.out
+    assert "knowledge/events.yaml:1: file is empty (or has only comments)" in result.out
+
+
+@pytest.mark.parametrize(
+    "rel", ["knowledge/sources.yaml", "knowledge/places.yaml", "intents/_out_of_scope.yaml"]
+)
+def test_any_empty_content_file_is_reported(content_dir: Path, run_cli, rel: str) -> None:
+    (content_dir / rel).write_text("# pusto\n", encoding="utf-8")
+    result = run_cli("--content-dir", str(content_dir), "check", "--today", TODAY)
+    assert result.code == 1, result.out
+    assert f"{rel}:1: file is empty (or has only comments)" in result.out
+
+
+def test_events_without_kongres_editions_are_reported(content_dir: Path) -> None:
+    rel = "knowledge/events.yaml"
+    path = content_dir / rel
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[text.index("events:") :], encoding="utf-8")
+    _content, problems = check_content(content_dir, today=date.fromisoformat(TODAY))
+    assert [str(p) for p in problems] == [f"{rel}:1: events.yaml: no Kongres editions"]

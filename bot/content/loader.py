@@ -141,14 +141,20 @@ class _Reader:
         self.problems.append(Problem(self.rel(path), line, message, stale))
 
     def load(self, path: Path) -> Any:
+        """The YAML document of ``path``, or None after reporting why there is none."""
         try:
-            return load_yaml(path)
+            data = load_yaml(path)
         except YamlError as exc:
             self.report(path, exc.line, f"YAML error: {exc.message}")
             return None
         except OSError as exc:
             self.report(path, 1, f"cannot read file: {exc.strerror}")
             return None
+        if data is None:
+            # Every content file holds something; an emptied file would
+            # otherwise make its topics, places or dates vanish in silence.
+            self.report(path, 1, "file is empty (or has only comments)")
+        return data
 
     def mapping(self, path: Path, value: Any, line: int, what: str) -> LinedDict | None:
         if isinstance(value, LinedDict):
@@ -550,6 +556,9 @@ class _Reader:
         self.unknown_keys(path, d, {"kongres", "events"}, "events.yaml")
         editions: list[KongresEdition] = []
         items = self.seq(path, d.get("kongres"), d.line_of("kongres"), "kongres")
+        if items is not None and not items:
+            # The required kongres.* topics answer from these editions.
+            self.report(path, d.line_of("kongres"), "events.yaml: no Kongres editions")
         for i, raw in enumerate(items or []):
             edition = self.edition(path, raw, items.line_of(i) if items else 1)
             if edition is not None:
@@ -1018,7 +1027,12 @@ def check_content(
     places = reader.read_places(knowledge_dir / "places.yaml")
     kongres, events = reader.read_events(knowledge_dir / "events.yaml")
     topics: dict[str, Topic] = {}
-    for path in sorted((knowledge_dir / "topics").glob("*.yaml")):
+    topic_paths = sorted((knowledge_dir / "topics").glob("*.yaml"))
+    # A file that exists but fails has its own problems reported; the checks
+    # below must not add claims that it is missing.
+    topic_files = {path.stem for path in topic_paths}
+    intent_files = {path.stem for path in intents_dir.glob("*.yaml")}
+    for path in topic_paths:
         topic = reader.read_topic(path)
         if topic is None:
             continue
@@ -1030,14 +1044,19 @@ def check_content(
 
     intent_topics = {i.topic for i in intents if i.topic is not None}
     for topic_id in REQUIRED_TOPICS:
-        if topic_id not in intent_topics:
+        if topic_id not in intent_topics and topic_id not in intent_files:
             reader.report(intents_dir / f"{topic_id}.yaml", 0, "missing: required topic id")
-        if topic_id not in topics:
+        if topic_id not in topics and topic_id not in topic_files:
             reader.report(
                 knowledge_dir / "topics" / f"{topic_id}.yaml", 0, "missing: required topic id"
             )
     for intent in intents:
-        if intent.topic is not None and intent.topic not in topics and intent.location:
+        if (
+            intent.topic is not None
+            and intent.topic not in topics
+            and intent.topic not in topic_files
+            and intent.location
+        ):
             reader.problems.append(
                 Problem(
                     intent.location.file,
@@ -1046,12 +1065,12 @@ def check_content(
                 )
             )
     for topic in topics.values():
-        if topic.id not in intent_topics and topic.location:
+        if topic.id not in intent_topics and topic.id not in intent_files and topic.location:
             reader.problems.append(
                 Problem(topic.location.file, topic.location.line, "topic has no intents file")
             )
         for rel in topic.related:
-            if rel not in topics and topic.location:
+            if rel not in topics and rel not in topic_files and topic.location:
                 reader.problems.append(
                     Problem(
                         topic.location.file, topic.location.line, f"unknown related topic {rel!r}"
