@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +23,13 @@ from bot.core.dates import local_now
 from bot.core.knowledge import LANGUAGES
 from bot.core.matching import Action, IntentMatcher
 from bot.core.morphology import make_analyzer
-from bot.evaluation import DatasetError, evaluate, format_report, read_labelled
+from bot.evaluation import (
+    DatasetError,
+    evaluate,
+    format_report,
+    is_valid_unicode,
+    read_labelled,
+)
 from bot.i18n import CatalogError
 from bot.services import PROJECT_ROOT, Engine, build_engine
 
@@ -53,17 +59,67 @@ def _parse_now(value: str | None) -> datetime | None:
         ) from exc
 
 
+def _parse_today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CliError(f"--today: {value!r} is not a date (YYYY-MM-DD, e.g. 2025-09-29)") from exc
+
+
 def _content_dir(args: argparse.Namespace) -> Path:
-    return Path(args.content_dir or os.environ.get("CONTENT_DIR") or PROJECT_ROOT)
+    if args.content_dir:
+        root, origin = Path(args.content_dir), "--content-dir"
+    elif os.environ.get("CONTENT_DIR"):
+        root, origin = Path(os.environ["CONTENT_DIR"]), "CONTENT_DIR"
+    else:
+        return PROJECT_ROOT
+    # A mistyped folder is a usage error, not three "directory missing" problems.
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise CliError(f"{origin}: {root} {what} (expected a folder with intents/ and knowledge/)")
+    return root
 
 
 def _max_age(args: argparse.Namespace) -> int:
+    from_flag = args.max_age_days is not None
     try:
-        if args.max_age_days is not None:
+        if from_flag:
             return max_age_from(str(args.max_age_days))
         return max_age_from(os.environ.get("CONTENT_MAX_AGE_DAYS"))
     except ValueError as exc:
-        raise CliError(f"max age of facts: {exc}") from exc
+        origin = "--max-age-days" if from_flag else "CONTENT_MAX_AGE_DAYS"
+        raise CliError(f"max age of facts ({origin}): {exc}") from exc
+
+
+def _input_lines(stream: TextIO) -> Iterator[str]:
+    """The lines of ``stream`` without their line ends, read as UTF-8.
+
+    Raises:
+        CliError: at the first line that is not valid UTF-8, naming it.
+    """
+    # The bytes underneath, when there are any: a text stream decodes ahead in
+    # chunks and would fail on a line it has not handed out yet.
+    binary = getattr(stream, "buffer", None)
+    lines: Iterator[bytes | str] = iter(binary if binary is not None else stream)
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CliError(
+                    f"standard input line {number} is not valid UTF-8 ({exc.reason})"
+                ) from exc
+        else:
+            text = line
+        # Python turns bytes that are not UTF-8 into lone surrogates under a
+        # C/POSIX locale; they cannot be written out again.
+        if not is_valid_unicode(text):
+            raise CliError(f"standard input line {number} is not valid UTF-8")
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the message
+        yield text.rstrip("\r\n")
 
 
 def _engine(args: argparse.Namespace, now: datetime | None = None) -> Engine:
@@ -86,7 +142,7 @@ def _engine(args: argparse.Namespace, now: datetime | None = None) -> Engine:
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     """Validate intents/ and knowledge/; print every problem as file:line."""
     root = _content_dir(args)
-    today = date.fromisoformat(args.today) if args.today else None
+    today = _parse_today(args.today)
     content, problems = check_content(root, today=today, max_age_days=_max_age(args))
     if content is not None and not [p for p in problems if not p.stale]:
         problems += _render_problems(root, content, today)
@@ -124,19 +180,22 @@ def _reply_json(text: str, reply: Reply) -> dict[str, object]:
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     """Answer one message, or one message per stdin line with --jsonl."""
     now = _parse_now(args.now)
-    engine = _engine(args, now)
-    assistant = engine.assistant
+    # Usage errors first: they need no content loaded.
     if args.jsonl:
         if args.text:
             raise CliError("ask --jsonl reads messages from standard input; give no TEXT")
-        for line in sys.stdin:
-            text = line.rstrip("\r\n")
+    elif args.text is None:
+        raise CliError("give the message as TEXT, or use --jsonl to read standard input")
+    elif not is_valid_unicode(args.text):
+        raise CliError("TEXT is not valid UTF-8")
+    engine = _engine(args, now)
+    assistant = engine.assistant
+    if args.jsonl:
+        for text in _input_lines(sys.stdin):
             reply = assistant.respond(text, lang=args.lang, now=now)
             out.write(json.dumps(_reply_json(text, reply), ensure_ascii=False) + "\n")
             out.flush()
         return EXIT_OK
-    if args.text is None:
-        raise CliError("ask: give the message as TEXT, or use --jsonl to read standard input")
     reply = assistant.respond(args.text, lang=args.lang, now=now)
     if args.json:
         out.write(json.dumps(_reply_json(args.text, reply), ensure_ascii=False) + "\n")
@@ -200,7 +259,12 @@ def cmd_chat(
         except (EOFError, KeyboardInterrupt):
             out.write("\n")
             return EXIT_OK
+        except UnicodeDecodeError as exc:
+            raise CliError(f"standard input is not valid UTF-8 ({exc.reason})") from exc
         text = line.strip()
+        if not is_valid_unicode(text):
+            out.write("[to nie jest poprawny tekst UTF-8 – pomijam tę linię]\n\n")
+            continue
         if text in {"/koniec", "/quit", "/exit"}:
             return EXIT_OK
         if text.startswith(("/jezyk", "/lang")):
@@ -249,7 +313,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         analyzer = make_analyzer(args.analyzer)
         if args.train:
             train = read_labelled(Path(args.train))
-            matcher = IntentMatcher.build(train, analyzer=analyzer)
+            try:
+                matcher = IntentMatcher.build(train, analyzer=analyzer)
+            except ValueError as exc:
+                # e.g. only emoji or punctuation: nothing the matcher can learn.
+                raise CliError(f"--train {args.train}: {exc}") from exc
         else:
             root = _content_dir(args)
             try:
@@ -290,6 +358,17 @@ def cmd_export_learned(args: argparse.Namespace, out: TextIO) -> int:
     return export_learned(args, out)
 
 
+def _count(value: str) -> int:
+    """An argparse type: a whole number, zero or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (0 or more)")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``torun-bot``."""
     parser = argparse.ArgumentParser(
@@ -324,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", help='JSONL with {"text", "intent"} per line (intent null = none)')
     ev.add_argument("--train", help="build the matcher from this labelled file, not intents/")
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    ev.add_argument("--errors", type=int, default=0, help="list this many misses")
+    ev.add_argument("--errors", type=_count, default=0, help="list this many misses")
     ev.add_argument(
         "--analyzer",
         choices=("morfeusz2", "simplemma", "none"),

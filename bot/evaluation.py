@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import statistics
 import time
@@ -18,25 +20,63 @@ class DatasetError(ValueError):
 
 
 def read_labelled(path: Path) -> list[LabelledExample]:
-    """Read ``{"text", "intent"}`` lines (intent null = out of scope)."""
+    """Read ``{"text", "intent"}`` lines (intent null = out of scope).
+
+    Raises:
+        DatasetError: the file cannot be read, is not UTF-8 JSON Lines of such
+            objects, or holds no messages; the message names the file and line.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+    # Editors on Windows may start a UTF-8 file with a byte-order mark.
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        number = data.count(b"\n", 0, exc.start) + 1
+        raise DatasetError(
+            f"{path}:{number}: not valid UTF-8 ({exc.reason}); save the file as UTF-8"
+        ) from exc
     examples: list[LabelledExample] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise DatasetError(f"{path}:{number}: expected an object with a 'text' string")
-            intent = row.get("intent")
-            if intent is not None and not isinstance(intent, str):
-                raise DatasetError(f"{path}:{number}: 'intent' must be a string or null")
-            examples.append(LabelledExample(row["text"], intent or None))
+    # Universal newlines, as the file would have been read in text mode.
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        except RecursionError as exc:
+            raise DatasetError(f"{path}:{number}: not valid JSON (nested too deeply)") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise DatasetError(f"{path}:{number}: expected an object with a 'text' string")
+        intent = row.get("intent")
+        if intent is not None and not isinstance(intent, str):
+            raise DatasetError(f"{path}:{number}: 'intent' must be a string or null")
+        for key in ("text", "intent"):
+            if not is_valid_unicode(row.get(key) or ""):
+                raise DatasetError(
+                    f"{path}:{number}: {key!r} has an unpaired \\uD800-\\uDFFF escape"
+                )
+        examples.append(LabelledExample(row["text"], intent or None))
     if not examples:
         raise DatasetError(f"{path}: no labelled messages")
     return examples
+
+
+def is_valid_unicode(text: str) -> bool:
+    """Whether ``text`` can be written out as UTF-8.
+
+    JSON escapes can spell lone surrogates (``"\\ud800"``), and Python turns
+    bytes that are not UTF-8 in arguments into them; printing one fails.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass

@@ -45,6 +45,18 @@ def assert_reply_object(obj: dict, text: str) -> None:
         assert obj["intent"] is None
 
 
+def assert_one_line_error(result, code: int = 2) -> None:
+    """A clean failure: the exit code, and one line on stderr without a traceback."""
+    assert result.code == code, (result.code, result.err)
+    assert "Traceback" not in result.err
+    assert result.err.startswith("torun-bot ") and result.err.count("\n") == 1, result.err
+
+
+def stdin_bytes(data: bytes) -> io.TextIOWrapper:
+    """Standard input as a real process has it: bytes under a UTF-8 text layer."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+
+
 def write_jsonl(path: Path, rows: list[object]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     return path
@@ -128,6 +140,48 @@ def test_ask_jsonl_handles_windows_line_endings(
     assert texts == ["mikrogranty", ""]
 
 
+def test_ask_jsonl_with_invalid_utf8_names_the_line(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Line 3 is Polish in Windows-1250; a text layer would fail reading line 1.
+    data = "kongres\nmikrogranty\ngdzie złożyć\nkongres\n".encode("cp1250")
+    monkeypatch.setattr(sys, "stdin", stdin_bytes(data))
+    result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
+    assert_one_line_error(result)
+    assert "standard input line 3 is not valid UTF-8" in result.err
+    texts = [json.loads(line)["text"] for line in result.out.splitlines()]
+    assert texts == ["kongres", "mikrogranty"], "the lines before it are answered"
+
+
+def test_ask_jsonl_with_undecodable_bytes_under_a_c_locale(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under LANG=C.UTF-8 Python reads stdin with surrogateescape: bad bytes
+    # arrive as lone surrogates, which cannot be written out as JSON text.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("kongres\n\udcff\udcfe\n"))
+    result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
+    assert_one_line_error(result)
+    assert "standard input line 2 is not valid UTF-8" in result.err
+    assert len(result.out.splitlines()) == 1
+
+
+def test_ask_jsonl_drops_a_byte_order_mark(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", stdin_bytes("\ufeffmikrogranty\n".encode()))
+    result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
+    assert result.code == 0, result.err
+    assert_reply_object(json.loads(result.out), "mikrogranty")
+
+
+def test_ask_with_undecodable_text_is_a_usage_error(content_dir: Path, run_cli) -> None:
+    # What `torun-bot ask $'\xff'` gives Python in sys.argv.
+    result = run_cli("--content-dir", str(content_dir), "ask", "kongres \udcff", "--json")
+    assert_one_line_error(result)
+    assert "TEXT is not valid UTF-8" in result.err
+    assert result.out == ""
+
+
 @pytest.mark.parametrize("value", ["tomorrow", "2025-13-01", "2025-09-29T25:00", "29.09.2025", ""])
 def test_ask_with_an_invalid_now_is_a_usage_error(run_cli, value: str) -> None:
     result = run_cli("ask", "kiedy jest kongres", "--json", "--now", value)
@@ -156,6 +210,58 @@ def test_ask_with_broken_content_names_the_problem(content_dir: Path, run_cli) -
     assert "knowledge/topics/bot.help.yaml:" in result.err
     assert "torun-bot check" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("command", [["ask", "kongres"], ["check"], ["chat"], ["eval"]])
+def test_a_content_dir_that_does_not_exist_is_a_usage_error(
+    run_cli, tmp_path: Path, command: list[str]
+) -> None:
+    if command == ["eval"]:
+        command = [*command, str(write_jsonl(tmp_path / "test.jsonl", TEST_SET))]
+    nowhere = tmp_path / "nowhere"
+    result = run_cli("--content-dir", str(nowhere), *command)
+    assert_one_line_error(result)
+    assert f"--content-dir: {nowhere} does not exist" in result.err
+    assert result.out == ""
+
+
+def test_a_content_dir_env_that_is_a_file_is_a_usage_error(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_file = tmp_path / "content.yaml"
+    a_file.write_text("", encoding="utf-8")
+    monkeypatch.setenv("CONTENT_DIR", str(a_file))
+    result = run_cli("check")
+    assert_one_line_error(result)
+    assert f"CONTENT_DIR: {a_file} is not a folder" in result.err
+
+
+def test_a_max_age_env_that_is_not_a_number_is_a_usage_error(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTENT_MAX_AGE_DAYS", "rok")
+    result = run_cli("--content-dir", str(content_dir), "check")
+    assert_one_line_error(result)
+    assert "CONTENT_MAX_AGE_DAYS" in result.err and "'rok' is not a whole number" in result.err
+
+
+def test_chat_skips_a_line_that_is_not_utf8_under_a_c_locale(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("gdzie z\udcb3o\udcbfy\udce6\nmikrogranty\n"))
+    result = run_cli("--content-dir", str(content_dir), "chat")
+    assert result.code == 0, result.err
+    assert "nie jest poprawny tekst UTF-8" in result.out
+    assert "[answer: grants.microgrants, " in result.out, "the chat goes on"
+
+
+def test_chat_on_input_that_is_not_utf8_ends_with_a_usage_error(
+    content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", stdin_bytes("gdzie złożyć\n".encode("cp1250")))
+    result = run_cli("--content-dir", str(content_dir), "chat")
+    assert_one_line_error(result)
+    assert "standard input is not valid UTF-8" in result.err
 
 
 def test_no_command_prints_help(run_cli) -> None:
@@ -225,6 +331,24 @@ def test_eval_train_builds_from_another_labelled_file(
         ('{"text": "a", "intent": null}\n["a list"]\n', 2, "'text'"),
         ('{"text": "a", "intent": 5}\n', 1, "'intent'"),
         ('{"intent": "kongres.when"}\n', 1, "'text'"),
+        ('{"text": "a", "intent": null}\nnull\n', 2, "'text'"),
+        ('"kiedy jest kongres"\n', 1, "'text'"),
+        ("5\n", 1, "'text'"),
+        ('{"text": "a", "intent": null}\n' + "[" * 100_000 + "\n", 2, "nested too deeply"),
+        ('{"text": "kongres \\ud800", "intent": null}\n', 1, "'text' has an unpaired"),
+        ('{"text": "kongres", "intent": "\\udcff"}\n', 1, "'intent' has an unpaired"),
+    ],
+    ids=[
+        "broken-json",
+        "list",
+        "intent-number",
+        "no-text",
+        "null",
+        "string",
+        "number",
+        "nested-too-deeply",
+        "lone-surrogate-text",
+        "lone-surrogate-intent",
     ],
 )
 def test_eval_on_a_malformed_file_names_the_line(
@@ -233,10 +357,9 @@ def test_eval_on_a_malformed_file_names_the_line(
     bad = tmp_path / "bad.jsonl"
     bad.write_text(content, encoding="utf-8")
     result = run_cli("eval", str(bad), "--train", str(bad))
-    assert result.code == 2
+    assert_one_line_error(result)
     assert f"{bad}:{line}:" in result.err
     assert problem in result.err
-    assert "Traceback" not in result.err
 
 
 def test_eval_on_an_empty_file(run_cli, tmp_path: Path) -> None:
@@ -249,49 +372,69 @@ def test_eval_on_an_empty_file(run_cli, tmp_path: Path) -> None:
 
 def test_eval_on_a_missing_file(run_cli, tmp_path: Path) -> None:
     result = run_cli("eval", str(tmp_path / "nope.jsonl"))
-    assert result.code == 2
-    assert "nope.jsonl" in result.err
+    assert_one_line_error(result)
+    assert f"{tmp_path / 'nope.jsonl'}: cannot read file: " in result.err
 
 
-@pytest.mark.xfail(
-    reason="BUG: eval on a file that is not UTF-8 ends in a UnicodeDecodeError traceback (exit 1)",
-    raises=UnicodeDecodeError,
-    strict=True,
-)
+def test_eval_on_a_directory(run_cli, tmp_path: Path) -> None:
+    result = run_cli("eval", str(tmp_path))
+    assert_one_line_error(result)
+    assert f"{tmp_path}: cannot read file: " in result.err
+
+
+def test_eval_on_a_file_that_is_not_utf8_names_the_line(run_cli, tmp_path: Path) -> None:
+    bad = tmp_path / "mixed.jsonl"
+    good = write_jsonl(tmp_path / "good.jsonl", TEST_SET[:2]).read_bytes()
+    bad.write_bytes(good + '{"text": "gdzie złożyć", "intent": null}\n'.encode("cp1250"))
+    result = run_cli("eval", str(bad), "--train", str(bad))
+    assert_one_line_error(result)
+    assert f"{bad}:3: not valid UTF-8" in result.err
+
+
+def test_eval_accepts_a_byte_order_mark(run_cli, tmp_path: Path) -> None:
+    data = tmp_path / "bom.jsonl"
+    data.write_bytes(
+        "\ufeff".encode() + write_jsonl(tmp_path / "plain.jsonl", TEST_SET).read_bytes()
+    )
+    result = run_cli("eval", str(data), "--train", str(data), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["messages"] == len(TEST_SET)
+
+
+def test_eval_errors_must_not_be_negative(run_cli, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        run_cli("eval", "x.jsonl", "--errors", "-3")
+    assert caught.value.code == 2
+    assert "--errors: '-3' is not a whole number (0 or more)" in capsys.readouterr().err
+
+
 def test_eval_on_a_file_that_is_not_utf8(run_cli, tmp_path: Path) -> None:
     bad = tmp_path / "latin2.jsonl"
     bad.write_bytes('{"text": "gdzie złożyć wniosek", "intent": null}\n'.encode("iso-8859-2"))
     result = run_cli("eval", str(bad), "--train", str(bad))
-    assert result.code == 2
-    assert f"{bad}:1:" in result.err
+    assert_one_line_error(result)
+    assert f"{bad}:1: not valid UTF-8" in result.err
+    assert result.out == ""
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: eval --train with a file that has no usable words ends in a ValueError traceback "
-        "('no usable examples to build a matcher from') instead of a usage error"
-    ),
-    raises=ValueError,
-    strict=True,
-)
 def test_eval_train_without_usable_examples(run_cli, tmp_path: Path) -> None:
     train = write_jsonl(tmp_path / "train.jsonl", [{"text": "🎉", "intent": "x"}])
     test_file = write_jsonl(tmp_path / "test.jsonl", [{"text": "kongres", "intent": "x"}])
     result = run_cli("eval", str(test_file), "--train", str(train))
-    assert result.code == 2
-    assert "no usable examples" in result.err
+    assert_one_line_error(result)
+    assert f"--train {train}: no usable examples" in result.err
+    assert result.out == ""
 
 
 # ---------------------------------------------------------------- check
-@pytest.mark.xfail(
-    reason="BUG: check --today with an invalid date ends in a ValueError traceback (exit 1)",
-    raises=ValueError,
-    strict=True,
-)
-def test_check_with_an_invalid_today_is_a_usage_error(content_dir: Path, run_cli) -> None:
-    result = run_cli("--content-dir", str(content_dir), "check", "--today", "2026-13-01")
-    assert result.code == 2
-    assert "--today" in result.err
+@pytest.mark.parametrize("value", ["2026-13-01", "jutro", "22.11.2026", "2026-02-30", ""])
+def test_check_with_an_invalid_today_is_a_usage_error(
+    content_dir: Path, run_cli, value: str
+) -> None:
+    result = run_cli("--content-dir", str(content_dir), "check", "--today", value)
+    assert_one_line_error(result)
+    assert f"--today: {value!r} is not a date (YYYY-MM-DD" in result.err
+    assert result.out == ""
 
 
 # ---------------------------------------------------------------- run

@@ -1110,7 +1110,10 @@ def max_age_from(value: str | None, default: int = 365) -> int:
     """Parse a max-age setting in days."""
     if value is None or not value.strip():
         return default
-    days = int(value)
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{value.strip()!r} is not a whole number of days") from None
     if days < 1:
         raise ValueError("max age must be at least one day")
     return days
