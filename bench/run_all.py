@@ -2,11 +2,13 @@
 
 ``python -m bench.run_all`` (what ``make bench`` calls) runs (a) the decision
 time with the shipped content, (b) the matcher at the scale of ~13,000
-synthetic examples over ~190 topics and (c) the morphology comparison, then
-prints each benchmark's tables and one headline table, and writes every
-figure with the date, Python version and CPU count to
-``bench/results/latest.json`` (``latest-quick.json`` with ``--quick``).
-A benchmark that fails is reported and the others still run.
+synthetic examples over ~190 topics, (c) the morphology comparison and (e)
+announcements through the fake Bot API (``--skip-broadcast`` leaves that one
+out: it waits on the production pace for most of its ~100 s), then prints
+each benchmark's tables and one headline table, and writes every figure with
+the date, Python version and CPU count to ``bench/results/latest.json``
+(``latest-quick.json`` with ``--quick``). A benchmark that fails is reported
+and the others still run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import matcher_speed, morphology_choice, scale
+from bench import broadcast, matcher_speed, morphology_choice, scale
 from bench.datasets import RESULTS_DIR
 from bench.harness import environment, percent, pin_hash_seed, table, write_json
 
@@ -28,6 +30,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     (matcher_speed.NAME, matcher_speed.run, matcher_speed.summary),
     (scale.NAME, scale.run, scale.summary),
     (morphology_choice.NAME, morphology_choice.run, morphology_choice.summary),
+    (broadcast.NAME, broadcast.run, broadcast.summary),
 )
 
 
@@ -97,6 +100,28 @@ def headline(results: dict[str, Any]) -> list[list[object]]:
                     "",
                 ]
             )
+    e = results.get(broadcast.NAME)
+    if e:
+        p, c, r = e["production"], e["ceiling"], e["resume"]
+        rows += [
+            [
+                f"(e) announcement, production pace ({p['subscribers']} subscribers)",
+                f"{p['messages_per_second']:.1f} msg/s; max {p['max_in_1s_window_all_messages']} "
+                f"in 1 s; 429s {p['too_many_requests_429']}",
+                f"<= {p['fake_limit_per_second']}/s",
+            ],
+            [
+                f"(e) sending pipeline ceiling ({c['subscribers']} subscribers, limiter off)",
+                f"{c['messages_per_second']:.0f} msg/s; one copy each: "
+                f"{'yes' if c['exactly_one_copy_each'] else 'NO'}",
+                "",
+            ],
+            [
+                "(e) stopped halfway, resumed: duplicates / missing",
+                f"{r['duplicates']} / {r['missing']}",
+                "0 / 0",
+            ],
+        ]
     return rows
 
 
@@ -107,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller, faster runs")
     parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
+    parser.add_argument(
+        "--skip-broadcast", action="store_true", help="leave out the announcement benchmark"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     env = environment()
@@ -114,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds: dict[str, float] = {}
     failures: dict[str, str] = {}
     for name, run, summary in BENCHMARKS:
+        if args.skip_broadcast and name == broadcast.NAME:
+            continue
         print(f"== {name} ...", flush=True)
         begun = time.perf_counter()
         try:
@@ -132,7 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nall benchmarks took {total:.1f} s")
     payload = {
         **env,
-        "command": "python -m bench.run_all" + (" --quick" if args.quick else ""),
+        "command": "python -m bench.run_all"
+        + (" --quick" if args.quick else "")
+        + (" --skip-broadcast" if args.skip_broadcast else ""),
         "quick": args.quick,
         "run_seconds": round(total, 1),
         "benchmark_seconds": seconds,
