@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 #: How often the progress message in the staff group is updated.
 PROGRESS_EVERY = 5.0
+#: How long a graceful stop waits for the delivery in progress to finish.
+STOP_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,22 +72,37 @@ class Broadcaster:
         self._queued: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._next_slot = 0.0
+        self._stopping = False
+        self._busy = False
         #: set when the queue is empty and nothing is being sent
         self.idle = asyncio.Event()
         self.idle.set()
 
     def start(self) -> None:
         """Start the worker in the running event loop."""
+        self._stopping = False
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._work(), name="broadcaster")
 
-    async def stop(self) -> None:
-        """Stop the worker at once (pending deliveries stay pending in the database)."""
-        if self._task is not None:
-            self._task.cancel()
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop the worker after the delivery in progress (pending ones stay pending).
+
+        Cancelling in the middle of a delivery would leave it marked *sending*
+        with its request possibly never sent, and a restart does not repeat
+        such a delivery; so the worker is asked to stop between two deliveries
+        and only cancelled if that takes longer than ``grace`` seconds.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        task, self._task = self._task, None
+        if self._busy:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), grace)
+        if not task.done():
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     def enqueue(self, broadcast_id: int) -> None:
         """Queue a broadcast (once) for sending."""
@@ -111,8 +128,9 @@ class Broadcaster:
         return resumed
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             broadcast_id = await self._queue.get()
+            self._busy = True
             try:
                 await self._send(broadcast_id)
             except asyncio.CancelledError:
@@ -122,6 +140,7 @@ class Broadcaster:
                     "broadcast %s stopped by an error; it resumes on restart", broadcast_id
                 )
             finally:
+                self._busy = False
                 self._queued.discard(broadcast_id)
                 self._queue.task_done()
                 if self._queue.empty():
@@ -144,11 +163,15 @@ class Broadcaster:
             if not batch:
                 break
             for delivery in batch:
+                if self._stopping:
+                    return  # the rest stays pending and resumes at the next start
                 await self._deliver(broadcast, delivery)
                 if time.monotonic() - last_report >= PROGRESS_EVERY:
                     last_report = time.monotonic()
                     counts = dict(await self.db.run(store.delivery_counts, broadcast_id))
-                    await self._report(broadcast, counts, False)
+                    # Read again: the report may have stored its progress message id.
+                    current = await self.db.run(store.get_broadcast, broadcast_id)
+                    await self._report(current or broadcast, counts, False)
         broadcast = await self.db.run(
             store.update_broadcast, broadcast_id, state=BroadcastState.DONE, now=self.now()
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import CallbackQuery, ForceReply, InlineKeyboardButton, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.core.answering import Reply
@@ -330,18 +330,26 @@ class DatedFeatures:
             _started, total = await self.svc.db.run(
                 store.start_sending, broadcast.id, self.svc.now()
             )
-            await query.answer(t.gettext("Sending started."))
-            await query.edit_message_reply_markup(None)
-            progress = await self.app.bot.send_message(
-                message.chat_id,
-                render.broadcast_progress({"pending": total}, False, t),
-                parse_mode=ParseMode.HTML,
-                message_thread_id=message.message_thread_id if message.is_topic_message else None,
-            )
-            await self.svc.db.run(
-                store.update_broadcast, broadcast.id, progress_message_id=progress.message_id
-            )
-            self.broadcaster.enqueue(broadcast.id)
+            try:
+                await query.answer(t.gettext("Sending started."))
+                await query.edit_message_reply_markup(None)
+                progress = await self.app.bot.send_message(
+                    message.chat_id,
+                    render.broadcast_progress({"pending": total}, False, t),
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=(
+                        message.message_thread_id if message.is_topic_message else None
+                    ),
+                )
+                await self.svc.db.run(
+                    store.update_broadcast, broadcast.id, progress_message_id=progress.message_id
+                )
+            except TelegramError as exc:
+                logger.warning("announcement %s: no progress message: %s", broadcast.id, exc)
+            finally:
+                # Whatever happened to the progress message, the recipients are
+                # frozen: the announcement must go out now, not at the next restart.
+                self.broadcaster.enqueue(broadcast.id)
             return True
         return False
 
