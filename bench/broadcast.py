@@ -47,15 +47,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import insert
-from sqlmodel import select
 
 from bench.harness import run_module, table
 from bot.config import Settings
 from bot.services import PROJECT_ROOT, Engine, build_engine
 from bot.storage import notifications as store
 from bot.storage.database import Database
-from bot.storage.models import PersonRow, SubscriptionRow
 from bot.storage.notifications import BroadcastKind, BroadcastState
 from bot.telegram import render
 from bot.telegram.context import SERVICES_KEY
@@ -125,33 +122,9 @@ def support_modules() -> tuple[ModuleType, ModuleType]:
 # ---------------------------------------------------------------- set-up
 def add_subscribers(db: Database, api: FakeBotApi, count: int) -> list[int]:
     """``count`` people subscribed to the theme, known to the fake Telegram too."""
-    fake, harness = support_modules()
-    now = harness.NOW
-    chat_ids = list(range(FIRST_CHAT_ID, FIRST_CHAT_ID + count))
-    with db.session() as session:
-        session.execute(
-            insert(PersonRow),
-            [
-                {
-                    "telegram_id": chat_id,
-                    "first_name": f"Osoba {chat_id}",
-                    "language": "pl",
-                    "language_chosen": False,
-                    "first_contact_at": now,
-                    "last_seen_at": now,
-                    "awaiting_question": False,
-                }
-                for chat_id in chat_ids
-            ],
-        )
-        ids = session.exec(select(PersonRow.id).where(PersonRow.telegram_id >= FIRST_CHAT_ID)).all()
-        session.execute(
-            insert(SubscriptionRow),
-            [{"person_id": pid, "theme": THEME, "created_at": now} for pid in ids],
-        )
-    for chat_id in chat_ids:
-        api.add_user(fake.TgUser(chat_id, f"Osoba {chat_id}", language_code="pl"))
-    return chat_ids
+    _fake, harness = support_modules()
+    chats: list[int] = harness.add_subscribers(db, api, count, THEME, FIRST_CHAT_ID)
+    return chats
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import pytest_asyncio
 from fake_bot_api import FakeBotApi, TgChat, TgUser
 from fake_bot_api.fixtures import running_application, serve_fake_api
 from fake_bot_api.server import _fast_httpx_request
+from sqlalchemy import insert
+from sqlmodel import select
 from telegram import Update
 from telegram.ext import Application
 
@@ -27,6 +29,7 @@ from bot.config import Secret, Settings
 from bot.core.dates import WARSAW
 from bot.services import PROJECT_ROOT, Engine, build_engine
 from bot.storage.database import Database
+from bot.storage.models import PersonRow, SubscriptionRow
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 
 STAFF_CHAT = TgChat.supergroup(-1001999888777, "Biuro Dialogu – pytania")
@@ -158,3 +161,34 @@ async def harness(
     finally:
         await bot.stop()
     assert not bot.errors, f"handlers raised: {bot.errors!r}"
+
+
+def add_subscribers(
+    db: Database, api: FakeBotApi, count: int, theme: str = "grants", first_id: int = 900_000
+) -> list[int]:
+    """``count`` people subscribed to ``theme`` (bulk inserts), known to the fake Telegram too."""
+    chat_ids = list(range(first_id, first_id + count))
+    with db.session() as session:
+        session.execute(
+            insert(PersonRow),
+            [
+                {
+                    "telegram_id": chat_id,
+                    "first_name": f"Osoba {chat_id}",
+                    "language": "pl",
+                    "language_chosen": False,
+                    "first_contact_at": NOW,
+                    "last_seen_at": NOW,
+                    "awaiting_question": False,
+                }
+                for chat_id in chat_ids
+            ],
+        )
+        ids = session.exec(select(PersonRow.id).where(PersonRow.telegram_id >= first_id)).all()
+        session.execute(
+            insert(SubscriptionRow),
+            [{"person_id": pid, "theme": theme, "created_at": NOW} for pid in ids],
+        )
+    for chat_id in chat_ids:
+        api.add_user(TgUser(chat_id, f"Osoba {chat_id}", language_code="pl"))
+    return chat_ids

@@ -12,51 +12,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fake_bot_api import FakeBotApi, TgUser
+from fake_bot_api import FakeBotApi
 from fake_bot_api.fixtures import serve_fake_api
-from harness import STAFF_CHAT, BotHarness
-from sqlalchemy import insert
+from harness import STAFF_CHAT, BotHarness, add_subscribers
 from sqlmodel import select
 
 from bot.services import PROJECT_ROOT, Engine
 from bot.storage import notifications as store
 from bot.storage.database import Database
-from bot.storage.models import DeliveryRow, PersonRow, SubscriptionRow
+from bot.storage.models import DeliveryRow
 from bot.storage.notifications import BroadcastKind, BroadcastState, DeliveryState
 from bot.telegram.context import SERVICES_KEY
 
 TEXT = "Nowy konkurs ofert: termin 31 stycznia"
-FIRST_ID = 900_000
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-
-
-def add_subscribers(db: Database, api: FakeBotApi, count: int, theme: str = "grants") -> list[int]:
-    """``count`` people subscribed to ``theme``, known to the fake Telegram too."""
-    chat_ids = list(range(FIRST_ID, FIRST_ID + count))
-    with db.session() as session:
-        session.execute(
-            insert(PersonRow),
-            [
-                {
-                    "telegram_id": chat_id,
-                    "first_name": f"Osoba {chat_id}",
-                    "language": "pl",
-                    "language_chosen": False,
-                    "first_contact_at": NOW,
-                    "last_seen_at": NOW,
-                    "awaiting_question": False,
-                }
-                for chat_id in chat_ids
-            ],
-        )
-        ids = session.exec(select(PersonRow.id).where(PersonRow.telegram_id >= FIRST_ID)).all()
-        session.execute(
-            insert(SubscriptionRow),
-            [{"person_id": pid, "theme": theme, "created_at": NOW} for pid in ids],
-        )
-    for chat_id in chat_ids:
-        api.add_user(TgUser(chat_id, f"Osoba {chat_id}", language_code="pl"))
-    return chat_ids
 
 
 def announce(db: Database) -> int:
