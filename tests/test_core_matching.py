@@ -195,6 +195,11 @@ def assert_well_formed(decision: Decision, matcher: IntentMatcher) -> None:
         ("jak zalozyc konto w witkacu", "grants.witkac"),
         ("wiktac nie dziala", "grants.witkac"),
         ("kiedy jest kongers dialogu", "kongres.when"),
+        # typos in inflected forms: letters swapped, missing, doubled
+        ("w którym budynku kongrsie", "kongres.where"),
+        ("przyjmujecie w jakich godizanch", "office.hours"),
+        ("mkirograntów dla młodzieży", "grants.microgrants"),
+        ("do której pracuje biurro", "office.hours"),
     ],
 )
 def test_polish_messages_are_answered_with_their_topic(
@@ -364,6 +369,23 @@ def test_clarify_gates_edge(matcher: IntentMatcher) -> None:
     assert each_too_high.decide("kongres").action is Action.HANDOFF
 
 
+def test_clarify_needs_either_of_the_two_topics_in_the_vocabulary(matcher: IntentMatcher) -> None:
+    # "kongres": the topic ahead on confidence is the one less similar to the
+    # message; offering both must not depend on which of the two that is.
+    (top, _c1), (second, _c2) = ranked(matcher, "kongres")[:2]
+    similarity = matcher.similarities("kongres")
+    weaker, stronger = similarity[top], similarity[second]
+    assert weaker < stronger
+    at_gate = with_thresholds(matcher, similarity=stronger).decide("kongres")
+    assert at_gate.action is Action.CLARIFY, at_gate
+    assert [a.intent for a in at_gate.alternatives] == [top, second]
+    above = with_thresholds(matcher, similarity=math.nextafter(stronger, 2.0))
+    assert above.decide("kongres").action is Action.HANDOFF
+    # The weaker one must still be near the gate: here, not below it at all.
+    both_at_gate = with_thresholds(matcher, similarity=stronger, clarify_similarity=1.0)
+    assert both_at_gate.decide("kongres").action is Action.HANDOFF
+
+
 def test_similarity_gate_keeps_unknown_vocabulary_out(matcher: IntentMatcher) -> None:
     strict = with_thresholds(matcher, similarity=1.01)
     for message in ["Kiedy jest Kongres Dialogu?", "mikrogranty", "kongres"]:
@@ -464,13 +486,6 @@ def test_building_from_nothing_usable_is_an_error() -> None:
         IntentMatcher.build([LabelledExample("🎉", "x"), LabelledExample("", "y")])
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: a message made only of function words ('o', 'dla', 'o co') is answered "
-        "confidently with whichever topic happens to use that word in its examples"
-    ),
-    strict=True,
-)
 def test_function_words_alone_are_not_answered(matcher: IntentMatcher) -> None:
     answered = {
         message: decision.intent
@@ -478,3 +493,50 @@ def test_function_words_alone_are_not_answered(matcher: IntentMatcher) -> None:
         if (decision := matcher.decide(message)).action is Action.ANSWER
     }
     assert answered == {}, f"answered without a single content word: {answered}"
+
+
+def test_set_phrases_of_function_words_are_still_answered(analyzer: MorfeuszAnalyzer) -> None:
+    phrases = ("who are you", "what is this", "are you there")
+    help_topic = tuple(LabelledExample(text, "bot.help") for text in phrases)
+    m = IntentMatcher.build(labelled(extra=help_topic), analyzer=analyzer)
+    for message in ["Who are you?", "what is this"]:
+        decision = m.decide(message)
+        assert (decision.action, decision.intent) == (Action.ANSWER, "bot.help"), message
+    for message in ["what", "you", "can you", "o co"]:
+        decision = m.decide(message)
+        assert decision.action is Action.HANDOFF, f"{message!r}: {decision}"
+
+
+# ---------------------------------------------------------------- typos in the examples
+#: Examples are typed by people: a typo in one topic's example must not make
+#: the misspelt word evidence for that topic alone.
+TYPO_EXAMPLES = (
+    LabelledExample("mapa dojazdu na konrgesie", "kongres.where"),
+    LabelledExample("ile wynosi mkirogrant", "grants.witkac"),
+)
+
+
+@pytest.fixture(scope="module")
+def matcher_with_typos(analyzer: MorfeuszAnalyzer) -> IntentMatcher:
+    return IntentMatcher.build(labelled(extra=TYPO_EXAMPLES), analyzer=analyzer)
+
+
+def test_a_typo_in_an_example_meets_its_lemma(matcher_with_typos: IntentMatcher) -> None:
+    assert matcher_with_typos.lexicon.terms("konrgesie") == frozenset({"kongres"})
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("kiedy konrgesie", "kongres.when"),
+        ("data konrgesu", "kongres.when"),
+        ("termin konrgesu dialogu", "kongres.when"),
+        ("gdzie konrges", "kongres.where"),
+        ("mkirogranty dla młodzieży", "grants.microgrants"),
+    ],
+)
+def test_a_misspelt_word_of_one_topic_does_not_pull_others_to_it(
+    matcher_with_typos: IntentMatcher, message: str, topic: str
+) -> None:
+    decision = matcher_with_typos.decide(message)
+    assert (decision.action, decision.intent) == (Action.ANSWER, topic), f"{message!r}: {decision}"

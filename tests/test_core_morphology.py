@@ -74,6 +74,117 @@ def test_typos_are_corrected_to_the_right_term(lexicon: Lexicon, typo: str, targ
     assert_meets(lexicon, typo, target)
 
 
+@pytest.mark.parametrize(
+    ("typo", "target"),
+    [
+        ("kongrsie", "kongresie"),  # a letter missing from an inflected form
+        ("mikrogarntów", "mikrograntów"),  # letters swapped in one
+        ("wnioksu", "wniosku"),
+        ("organizacjmi", "organizacjami"),
+        ("godzinnach", "godzinach"),  # a letter doubled
+        ("OTWRACIA", "otwarcia"),
+    ],
+)
+def test_typos_in_inflected_forms_meet_the_lemma(lexicon: Lexicon, typo: str, target: str) -> None:
+    assert_meets(lexicon, typo, target)
+
+
+def test_a_typo_is_read_before_a_stem_that_happens_to_be_another_word() -> None:
+    # "mieszkacami" is "mieszkańcami" without its "n"; cutting the ending off
+    # instead leaves "mieszkac", a form of the verb "mieszkać".
+    raw = [r for s in ["spotkanie z mieszkańcami", "gdzie mieszkać w Toruniu"] for r, _ in words(s)]
+    lexicon = Lexicon.build(raw, MorfeuszAnalyzer())
+    assert terms_of(lexicon, "mieszkacami") == frozenset({"mieszkaniec"})
+    assert terms_of(lexicon, "mieszkac") == frozenset({"mieszkać"})
+
+
+#: Examples are typed by people too: typos, words used often, near misses.
+TYPED_EXAMPLES = [
+    "nabór wniosków",
+    "termin składania wnioksów",  # a typo in the examples themselves
+    "złożenie wniosku",
+    "konto w witkac",  # a name no dictionary knows, used more often…
+    "pomoc z witkac",
+    "logowanie do witkac",
+    "witamy nowych członków",  # …than "witać", one letter away
+    "stare miasto",
+    "stary rynek",
+    "share the link",  # one letter typed for another: a word of its own
+    "niech ktoś oddzwoni",  # a particle in the examples stays a function word
+]
+
+
+@pytest.fixture(scope="module")
+def typed_lexicon() -> Lexicon:
+    raw = [r for sentence in TYPED_EXAMPLES for r, _folded in words(sentence)]
+    return Lexicon.build(raw, MorfeuszAnalyzer())
+
+
+def test_a_typo_in_the_examples_is_its_word_not_a_lemma_of_its_own(
+    typed_lexicon: Lexicon,
+) -> None:
+    assert terms_of(typed_lexicon, "wnioksów") == frozenset({"wniosek"})
+    assert not any(lemma.startswith("~wnioks") for lemma in typed_lexicon.lemmas)
+    # Other forms with the same typo meet the word as well.
+    for typed in ["wnioksu", "wnioksami", "WNIOKSACH"]:
+        assert_meets(typed_lexicon, typed, "wniosek")
+
+
+@pytest.mark.parametrize(("word", "near"), [("witkac", "witać"), ("share", "stary")])
+def test_example_words_close_to_another_word_are_not_read_as_typos(
+    typed_lexicon: Lexicon, word: str, near: str
+) -> None:
+    assert near in typed_lexicon.lemmas
+    assert terms_of(typed_lexicon, word) == frozenset({"~" + light_stem(word)})
+
+
+@pytest.mark.parametrize(
+    ("word", "function_word"),
+    [
+        # on the list of the three languages
+        ("dla", True),
+        ("o", True),
+        ("the", True),
+        ("що", True),
+        # read by the dictionary as a preposition, particle or pronoun only
+        ("według", True),
+        ("niech", True),
+        ("spoza", True),
+        # content words, names and greetings (an interjection is a greeting's content)
+        ("kongres", False),
+        ("którym", False),
+        ("witkac", False),
+        ("hej", False),
+        ("siema", False),
+    ],
+)
+def test_function_words_are_told_apart_from_content_words(
+    lexicon: Lexicon, word: str, function_word: bool
+) -> None:
+    [(raw, folded)] = words(word)
+    assert lexicon.is_function_word(folded, raw) is function_word
+
+
+@pytest.mark.parametrize("word", ["według", "niech", "spoza", "jakoż"])
+def test_function_words_are_never_corrected_into_content_words(lexicon: Lexicon, word: str) -> None:
+    # The conjunction "jakoż" is one letter away from "jaka", a form of "jaki".
+    assert terms_of(lexicon, word) == frozenset()
+
+
+def test_function_words_of_the_examples_keep_their_term_but_stay_function_words(
+    typed_lexicon: Lexicon,
+) -> None:
+    assert terms_of(typed_lexicon, "niech") == frozenset({"~niech"})
+    assert typed_lexicon.is_function_word("niech", "niech")
+    assert not typed_lexicon.is_function_word("oddzwoni", "oddzwoni")
+
+
+def test_without_a_dictionary_only_the_listed_function_words_are_known() -> None:
+    plain = Lexicon.build(["kongres"], NullAnalyzer())
+    assert plain.is_function_word("dla")
+    assert not plain.is_function_word("wedlug", "według")
+
+
 @pytest.mark.parametrize("token", ["xqzw", "qwer", "zzz", "abcd", "bzdrx", "1234567"])
 def test_random_short_tokens_are_not_corrected_into_anything(lexicon: Lexicon, token: str) -> None:
     assert terms_of(lexicon, token) == frozenset(), f"{token!r} must stay unknown"

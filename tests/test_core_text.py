@@ -83,27 +83,44 @@ def test_ukrainian_letters_stay_sensible() -> None:
     assert not has_cyrillic("kiedy kongres")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: words() turns apostrophes into separators before fold() can drop them, so "
-        "Ukrainian об'єднання becomes 'об єднання' and no longer meets обʼєднання/обєднання"
-    ),
-    strict=True,
-)
 def test_ukrainian_apostrophe_does_not_split_the_word() -> None:
     typed = ["об'єднання", "об’єднання", "обʼєднання", "обєднання"]
     assert {normalise(t) for t in typed} == {"обєднання"}
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: fold() keeps the diaeresis (U+0308) on every script, not only on Ukrainian ї, "
-        "so 'Müller' folds to 'müller' although fold() promises diacritics removed"
-    ),
-    strict=True,
-)
+@pytest.mark.parametrize("apostrophe", ["'", "’", "‘", "ʼ", "`"])
+def test_every_apostrophe_of_a_ukrainian_word_keeps_it_whole(apostrophe: str) -> None:
+    typed = f"п{apostrophe}ять сім{apostrophe}я, М{apostrophe}ЯСО"
+    assert tokenize(typed) == ["пять", "сімя", "мясо"]
+    # The raw form loses it too: no analyser reads Ukrainian, and the lexicon
+    # must see the same word however it was typed.
+    assert words(typed)[0] == ("пять", "пять")
+
+
+def test_apostrophes_outside_cyrillic_words_still_separate() -> None:
+    # Only between two Cyrillic letters is an apostrophe part of the word.
+    assert tokenize("don't") == ["don", "t"]
+    assert tokenize("'коли' конгрес’") == ["коли", "конгрес"]
+    assert tokenize("kongres'коли") == ["kongres", "коли"]
+
+
 def test_latin_diaeresis_is_folded() -> None:
     assert normalise("Müller naïve") == "muller naive"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # On Latin letters the breve and the diaeresis are diacritics like any other…
+        ("Ăla Ëlo Ÿ ŭ", "ala elo y u"),
+        # …on Cyrillic ones they make the letters й and ї (and ё folds to е).
+        ("йї ЙЇ", "йї йї"),
+        ("ӓ", "ӓ"),
+        ("їжак müller", "їжак muller"),
+    ],
+)
+def test_breve_and_diaeresis_are_kept_on_cyrillic_letters_only(typed: str, expected: str) -> None:
+    assert normalise(typed) == expected
 
 
 def test_other_scripts_are_kept_as_words() -> None:

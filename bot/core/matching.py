@@ -21,7 +21,8 @@ How a message is scored:
 4. The two are blended into a 0..1 confidence per topic.
 5. Two gates as in Rasa's fallback: the best topic must reach a threshold and
    beat the second-best by a margin, and its similarity must show that the
-   message is in the knowledge base's vocabulary at all. Otherwise the two
+   message is in the knowledge base's vocabulary at all (a message made only
+   of function words passes only as a topic's set phrase). Otherwise the two
    best topics are offered (clarify) when both are plausible, or the message
    is handed over.
 """
@@ -111,6 +112,13 @@ class Thresholds:
     #: clarify: the two best topics together, and each of them at least
     clarify_pair: float = 0.6
     clarify_each: float = 0.2
+    #: …and the similarity of the weaker of the two, as a share of ``similarity``
+    #: (the stronger must reach ``similarity`` itself)
+    clarify_similarity: float = 0.8
+    #: a message without a single content word ("o co", "dla") is in the
+    #: vocabulary only when it is this close to one example of the topic as a
+    #: whole: a set phrase such as "who are you?"
+    set_phrase: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,8 @@ class _Query:
     keys: list[str]
     #: share of the content words' weight that is topic vocabulary (0..1)
     coverage: float = 0.0
+    #: known words that are not function words ("kongres", "hej"; not "o", "dla")
+    content_words: int = 0
 
 
 @dataclass(repr=False)
@@ -389,13 +399,16 @@ class IntentMatcher:
         unknown: set[str] = set()
         keys: set[str] = set()
         topic_mass = content_mass = 0.0
+        content_words = 0
         for raw, token in words(text):
             ids = [
                 term_id
                 for term in self.lexicon.terms(token, raw)
                 if (term_id := self.term_ids.get(term)) is not None
             ]
+            function_word = self.lexicon.is_function_word(token, raw)
             if ids:
+                content_words += not function_word
                 known.update(ids)
                 keys.update(f"t{term_id}" for term_id in ids)
                 # One weight per word, however many lemmas it may be.
@@ -403,7 +416,7 @@ class IntentMatcher:
                 content_mass += weight
                 if self.topic_terms[ids].any():
                     topic_mass += weight
-            elif token not in FUNCTION_WORDS and len(token) > 1:
+            elif not function_word and len(token) > 1:
                 unknown.add(token)
                 scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
                 content_mass += (self.unknown_weight * scale) ** 2
@@ -414,18 +427,20 @@ class IntentMatcher:
             scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
             unknown_mass += (self.unknown_weight * scale) ** 2
         coverage = topic_mass / content_mass if content_mass else 0.0
-        return _Query(sorted(known), unknown_mass, sorted(keys), coverage)
+        return _Query(sorted(known), unknown_mass, sorted(keys), coverage, content_words)
 
     def similarities(self, text: str) -> dict[str, float]:
         """The 0..1 similarity of the message to every label's examples."""
-        return dict(zip(self.index.labels, self._similarities(self._query(text)), strict=True))
+        combined, _best_example = self._similarities(self._query(text))
+        return dict(zip(self.index.labels, combined, strict=True))
 
-    def _similarities(self, query: _Query) -> FloatArray:
+    def _similarities(self, query: _Query) -> tuple[FloatArray, FloatArray]:
+        """Per label: the blended similarity, and the similarity of its best example."""
         idx = self.index
         n_labels = len(idx.labels)
         terms = query.terms
         if not terms:
-            return np.zeros(n_labels)
+            return np.zeros(n_labels), np.zeros(n_labels)
         q_weights = self.weights[terms]
         q_norm = math.sqrt(float(np.sum(q_weights**2)) + query.unknown_mass)
 
@@ -449,21 +464,22 @@ class IntentMatcher:
             combined = combined - 1.5 * np.clip(worst - best_example, 0.0, None)
             oos = idx.labels.index(OUT_OF_SCOPE)
             combined[oos] = max(combined[oos], float(worst.max()))
-        return np.asarray(np.clip(combined, 0.0, 1.0), dtype=np.float64)
+        return np.asarray(np.clip(combined, 0.0, 1.0), dtype=np.float64), best_example
 
     def scores(self, text: str) -> dict[str, float]:
         """The blended 0..1 confidence of every label (out of scope under OUT_OF_SCOPE)."""
-        confidence, _similarity = self._scores(self._query(text))
+        confidence, _similarity, _best_example = self._scores(self._query(text))
         return dict(zip(self.index.labels, confidence.tolist(), strict=True))
 
-    def _scores(self, query: _Query) -> tuple[FloatArray, FloatArray]:
-        similarity = self._similarities(query)
+    def _scores(self, query: _Query) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per label: the confidence, the similarity and the best example's similarity."""
+        similarity, best_example = self._similarities(query)
         oos = self.index.labels.index(OUT_OF_SCOPE)
         if not query.terms:
             # Nothing we know: certainly none of the topics.
             confidence = np.zeros(len(self.index.labels))
             confidence[oos] = 1.0
-            return confidence, similarity
+            return confidence, similarity, best_example
         floored = similarity.copy()
         floored[oos] = max(floored[oos], self.tuning.similarity_floor)
         z = floored * self.tuning.similarity_temperature
@@ -472,12 +488,12 @@ class IntentMatcher:
         soft /= soft.sum()
         probabilities = self.classifier.probabilities(query.keys)
         share = self.tuning.classifier_share
-        return share * probabilities + (1.0 - share) * soft, similarity
+        return share * probabilities + (1.0 - share) * soft, similarity, best_example
 
     def decide(self, text: str) -> Decision:
         """Match a message and apply the two gates."""
         query = self._query(text)
-        confidence, similarity = self._scores(query)
+        confidence, similarity, best_example = self._scores(query)
         labels = self.index.labels
         oos = labels.index(OUT_OF_SCOPE)
         order = [int(i) for i in np.argsort(-confidence, kind="stable") if int(i) != oos]
@@ -499,15 +515,28 @@ class IntentMatcher:
         covered = query.coverage >= t.coverage or (
             c1 >= t.strong_answer and query.coverage >= t.strong_coverage
         )
-        in_vocabulary = similarity[top] >= t.similarity and covered
-        if c1 >= t.answer and c1 - c2 >= t.margin and in_vocabulary:
-            return Decision(Action.ANSWER, labels[top], rounded, alternatives)
+        # Function words alone ("o co", "dla") say nothing about a topic, however
+        # rare they are in the examples, unless they are one of its set phrases.
+        meaningful = query.content_words > 0 or best_example[top] >= t.set_phrase
         if (
-            second is not None
-            and in_vocabulary
+            c1 >= t.answer
+            and c1 - c2 >= t.margin
+            and similarity[top] >= t.similarity
+            and covered
+            and meaningful
+        ):
+            return Decision(Action.ANSWER, labels[top], rounded, alternatives)
+        if second is None or not (covered and meaningful):
+            return Decision(Action.HANDOFF, None, rounded, alternatives)
+        # Offering two topics needs the message in our vocabulary through either
+        # of them, and the other near it: the topic ahead on confidence can be
+        # the one less similar to the message, and the right one the second.
+        pair = sorted((float(similarity[top]), float(similarity[second])))
+        if (
+            pair[1] >= t.similarity
+            and pair[0] >= t.similarity * t.clarify_similarity
             and c1 + c2 >= t.clarify_pair
             and c2 >= t.clarify_each
-            and similarity[second] >= t.similarity * 0.8
         ):
             return Decision(Action.CLARIFY, None, rounded, alternatives[:2])
         return Decision(Action.HANDOFF, None, rounded, alternatives)

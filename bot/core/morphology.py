@@ -9,14 +9,17 @@ the term of "kongres", also when typed without Polish letters ("mikrograntow").
 Words no dictionary knows (names such as "witkac", English and Ukrainian
 words) fall back to a light suffix-stripping stem, so "witkacu" still meets
 "witkac". Unknown words close to a known form are corrected with rapidfuzz
-(optimal string alignment: one transposition counts as one typo).
+(optimal string alignment: one transposition counts as one typo), in the
+messages and in the examples alike: a typo in an example ("kongersu") joins
+its word's lemma instead of becoming a lemma of its own.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
@@ -42,6 +45,10 @@ class Analyzer(Protocol):
         """Return all inflected forms of a lemma (empty if it cannot generate)."""
         ...
 
+    def is_function_word(self, word: str) -> bool:
+        """Tell whether the dictionary reads the word only as a grammatical word."""
+        ...
+
 
 class NullAnalyzer:
     """No morphology: every word is its own lemma (for comparison only)."""
@@ -54,12 +61,18 @@ class NullAnalyzer:
     def forms(self, lemma: str) -> set[str]:
         return set()
 
+    def is_function_word(self, word: str) -> bool:
+        return False
+
 
 # Morfeusz tags of words that carry no topic: prepositions, conjunctions,
 # particles, pronouns, interjections, punctuation.
 _FUNCTION_TAGS = frozenset(
     {"prep", "conj", "comp", "qub", "part", "ppron12", "ppron3", "siebie", "interj", "interp"}
 )
+# The grammatical ones among them. Interjections are left out: "hej" and
+# "siema" carry no lemma, but a greeting is made of nothing else.
+_GRAMMATICAL_TAGS = _FUNCTION_TAGS - {"interj"}
 
 
 class MorfeuszAnalyzer:
@@ -96,9 +109,9 @@ class MorfeuszAnalyzer:
         return {lemma for lemma, tag in self.analyse(word) if tag not in _FUNCTION_TAGS}
 
     def is_function_word(self, word: str) -> bool:
-        """Tell whether every reading of the word is a function word."""
+        """Tell whether every reading of the word is a grammatical word ("dla", "niech")."""
         readings = self.analyse(word)
-        return bool(readings) and all(tag in _FUNCTION_TAGS for _lemma, tag in readings)
+        return bool(readings) and all(tag in _GRAMMATICAL_TAGS for _lemma, tag in readings)
 
     def forms(self, lemma: str) -> set[str]:
         return set(self._forms(lemma))
@@ -128,6 +141,9 @@ class SimplemmaAnalyzer:
 
     def forms(self, lemma: str) -> set[str]:
         return set()
+
+    def is_function_word(self, word: str) -> bool:
+        return False
 
 
 def make_analyzer(name: str = "morfeusz2") -> Analyzer:
@@ -257,6 +273,65 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+#: Shortest word of the examples that may be read as a typo of another word.
+_MIN_EXAMPLE_TYPO = 5
+
+
+def _buckets(forms: Iterable[str]) -> dict[tuple[str, int], list[str]]:
+    """Forms that can be typo targets, by first letter and length."""
+    buckets: dict[tuple[str, int], list[str]] = {}
+    for form in forms:
+        if len(form) >= 4 and not form.isdigit():
+            buckets.setdefault((form[0], len(form)), []).append(form)
+    return buckets
+
+
+def _nearest(
+    token: str,
+    buckets: dict[tuple[str, int], list[str]],
+    everywhere: Sequence[str],
+    frequency: dict[str, int],
+    *,
+    substitutions: bool = True,
+) -> str | None:
+    """The known form a token is most likely a typo of, if close enough.
+
+    Candidates are the forms of ``buckets`` that start with the same letter
+    and have a length within the allowed number of typos, plus ``everywhere``
+    whatever their first letter. One typo is allowed up to 7 letters, two
+    from 8; the closest form wins, then the one most used in the examples.
+    Without ``substitutions`` a typo is a letter missing, added or swapped
+    with its neighbour, never one letter typed for another.
+    """
+    if len(token) < 4 or token.isdigit() or token in FUNCTION_WORDS:
+        return None
+    max_typos = 1 if len(token) < 8 else 2
+    candidates: list[str] = []
+    for length in range(len(token) - max_typos, len(token) + max_typos + 1):
+        candidates.extend(buckets.get((token[0], length), ()))
+    hits = process.extract(token, candidates, scorer=OSA.distance, score_cutoff=max_typos, limit=8)
+    if everywhere:
+        hits += process.extract(
+            token, everywhere, scorer=OSA.distance, score_cutoff=max_typos, limit=8
+        )
+    if not substitutions:
+        hits = [hit for hit in hits if _same_letters(token, hit[0])]
+    if not hits:
+        return None
+    hits.sort(key=lambda hit: (hit[1], -frequency.get(hit[0], 0), hit[0]))
+    return str(hits[0][0])
+
+
+def _same_letters(a: str, b: str) -> bool:
+    """Tell whether the letters of two words differ only by the ones added or dropped.
+
+    True when one word's letters are the other's plus or minus some (a
+    transposition keeps them all); a letter typed for another breaks it.
+    """
+    more, fewer = (Counter(a), Counter(b)) if len(a) >= len(b) else (Counter(b), Counter(a))
+    return not (fewer - more) and (more - fewer).total() == abs(len(a) - len(b))
+
+
 @dataclass(repr=False)
 class Lexicon:
     """Folded surface forms mapped to the lemmas they can be, plus typo correction.
@@ -277,6 +352,8 @@ class Lexicon:
     _fuzzy_buckets: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     #: forms seen in the examples (a small set searched whole, for first-letter typos)
     _seen_forms: list[str] = field(default_factory=list)
+    #: forms of the examples the analyser reads only as grammatical words
+    _grammatical_forms: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def build(cls, words: Iterable[str], analyzer: Analyzer) -> Lexicon:
@@ -286,20 +363,23 @@ class Lexicon:
         for word in words:
             counts[word] = counts.get(word, 0) + 1
         forms: dict[str, set[str]] = {}
+        #: forms generated by the dictionary from a lemma (the typo targets below)
+        generated_forms: set[str] = set()
+        #: how often each lemma occurs in the examples, in any of its forms
+        lemma_count: dict[str, int] = {}
+        unknown: list[tuple[str, str]] = []
         # Words with Polish letters first: their analysis is reliable, and the
         # folded forms they generate then cover the same words typed without them.
         for word in sorted(counts, key=lambda w: (fold(w) == w, w)):
             folded = fold(word)
             lexicon.frequency[folded] = lexicon.frequency.get(folded, 0) + counts[word]
             lemmas = analyzer.lemmas(word)
-            if not lemmas and folded in forms:
-                continue  # a known form typed without diacritics
             if not lemmas:
-                lemmas = {"~" + light_stem(folded)}
+                unknown.append((word, folded))
+                continue
             forms.setdefault(folded, set()).update(lemmas)
             for lemma in lemmas:
-                if lemma[0] == "~":
-                    continue
+                lemma_count[lemma] = lemma_count.get(lemma, 0) + counts[word]
                 forms.setdefault(fold(lemma), set()).add(lemma)
                 for form in analyzer.forms(lemma):
                     generated = fold(form)
@@ -307,14 +387,37 @@ class Lexicon:
                     # ("b." for "bardzo") that would collide with everything.
                     if len(generated) > 2:
                         forms.setdefault(generated, set()).add(lemma)
+                        generated_forms.add(generated)
+        # Words no dictionary knows, once every known word is indexed. The
+        # examples have typos too ("kongersu"): one close to a form the
+        # dictionary generated is that word, not a new lemma of its own, which
+        # would tie the typo to the one topic whose example has it. Only
+        # typos of the kinds that seldom make another word are read so here (a
+        # letter missing, added or swapped; "smart" is no typo of "start"). A
+        # typo is rarer than its word, so a word the examples use more often
+        # than the lemma it is close to is a word in its own right ("witkac" is
+        # no typo of "witać"), and so are function words and short words,
+        # whose neighbours one letter away are mostly other words ("help").
+        targets = _buckets(generated_forms)
+        grammatical = {folded for word, folded in unknown if analyzer.is_function_word(word)}
+        for _word, folded in unknown:
+            if folded in forms:
+                continue  # a known form typed without diacritics, or seen before
+            meant = None
+            if len(folded) >= _MIN_EXAMPLE_TYPO and folded not in grammatical:
+                meant = _nearest(folded, targets, (), lexicon.frequency, substitutions=False)
+            meant_lemmas = forms[meant] if meant is not None else set()
+            if any(lemma_count.get(lemma, 0) > lexicon.frequency[folded] for lemma in meant_lemmas):
+                forms[folded] = set(meant_lemmas)
+            else:
+                forms[folded] = {"~" + light_stem(folded)}
         interned: dict[frozenset[str], frozenset[str]] = {}
         for form, lemma_set in forms.items():
             key = frozenset(lemma_set)
             lexicon.forms[form] = interned.setdefault(key, key)
         lexicon.lemmas = frozenset(lemma for key in interned for lemma in key)
-        for form in lexicon.forms:
-            if len(form) >= 4 and not form.isdigit():
-                lexicon._fuzzy_buckets.setdefault((form[0], len(form)), []).append(form)
+        lexicon._fuzzy_buckets = _buckets(lexicon.forms)
+        lexicon._grammatical_forms = frozenset(grammatical)
         lexicon._seen_forms = sorted(
             f for f in lexicon.frequency if len(f) >= 4 and not f.isdigit() and f in lexicon.forms
         )
@@ -332,18 +435,40 @@ class Lexicon:
             return found
         return self._resolve(token, raw or token)
 
+    def is_function_word(self, token: str, raw: str | None = None) -> bool:
+        """Tell whether a folded token is a grammatical word, not a content word.
+
+        True for the :data:`FUNCTION_WORDS` of the three languages and for
+        words the analyser reads only as prepositions, conjunctions, particles
+        or pronouns ("dla", "niech", "według").
+        """
+        if token in FUNCTION_WORDS or token in self._grammatical_forms:
+            return True
+        if token in self.forms:
+            return False  # read when the lexicon was built
+        return self._grammatical(raw or token)
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - the lexicon lives as long as the matcher
+    def _grammatical(self, raw: str) -> bool:
+        return self.analyzer.is_function_word(raw)
+
     @lru_cache(maxsize=65536)  # noqa: B019 - the lexicon lives as long as the matcher
     def _resolve(self, token: str, raw: str) -> frozenset[str]:
+        if self._grammatical(raw):
+            return frozenset()  # a preposition or particle is no typo of a content word
         known = frozenset(lemma for lemma in self.analyzer.lemmas(raw) if lemma in self.lemmas)
         if known:
             return known
         stem = light_stem(token)
         found = self.forms.get(stem)
-        if found is not None:
-            return found
+        if found is not None and all(lemma[0] == "~" for lemma in found):
+            return found  # a name no dictionary knows, inflected: "witkacu"
         if "~" + stem in self.lemmas:
             return frozenset({"~" + stem})
-        return self._correct(token)
+        # Every form of a dictionary word is indexed, so a token that is none of
+        # them and only its stem is one is more likely a typo of an inflected
+        # form ("mieszkacami": "mieszkańcami", not "mieszkać") than another ending.
+        return self._correct(token) or found or frozenset()
 
     def _correct(self, token: str) -> frozenset[str]:
         """Map a token with a typo to the closest known form, if close enough.
@@ -352,22 +477,8 @@ class Lexicon:
         within the allowed number of typos, plus every form seen in the
         examples (which catches a typo in the first letter of common words).
         """
-        if len(token) < 4 or token.isdigit() or token in FUNCTION_WORDS:
-            return frozenset()
-        max_typos = 1 if len(token) < 8 else 2
-        candidates: list[str] = []
-        for length in range(len(token) - max_typos, len(token) + max_typos + 1):
-            candidates.extend(self._fuzzy_buckets.get((token[0], length), ()))
-        hits = process.extract(
-            token, candidates, scorer=OSA.distance, score_cutoff=max_typos, limit=8
-        )
-        hits += process.extract(
-            token, self._seen_forms, scorer=OSA.distance, score_cutoff=max_typos, limit=8
-        )
-        if not hits:
-            return frozenset()
-        hits.sort(key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0), hit[0]))
-        return self.forms[hits[0][0]]
+        nearest = _nearest(token, self._fuzzy_buckets, self._seen_forms, self.frequency)
+        return frozenset() if nearest is None else self.forms[nearest]
 
     def __repr__(self) -> str:
         return f"Lexicon({len(self.forms)} forms, analyser {self.analyzer.name})"

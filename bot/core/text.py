@@ -36,6 +36,11 @@ _CYRILLIC_FOLDS = str.maketrans(
     }
 )
 
+# An apostrophe inside a Ukrainian word is part of the spelling ("об'єднання"),
+# typed as ', ’, ‘, ʼ or `; it must be dropped before punctuation becomes a
+# separator, or the word falls apart. Elsewhere ("don't") it still separates.
+_CYRILLIC_APOSTROPHE = re.compile(r"(?<=[\u0400-\u04ff])['’‘ʼ`](?=[\u0400-\u04ff])")
+
 # Any run of characters that is not a letter or a digit separates tokens.
 _SEPARATORS = re.compile(r"[^\w]+|_", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -46,7 +51,9 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 MAX_MATCH_CHARS = 1000
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_CYRILLIC_COMBINING_KEEP = {"\u0306"}  # й = и + breve; keep the breve
+# й = и + breve and ї = і + diaeresis are letters of their own in Ukrainian;
+# on any other script the same marks are diacritics like the rest.
+_CYRILLIC_COMBINING_KEEP = frozenset({"\u0306", "\u0308"})
 
 
 # The common case, Polish letters, without a round trip through NFD.
@@ -61,12 +68,13 @@ def fold(text: str) -> str:
     text = text.translate(_EXTRA_FOLDS).translate(_CYRILLIC_FOLDS)
     decomposed = unicodedata.normalize("NFD", text)
     kept = []
+    base_is_cyrillic = False
     for ch in decomposed:
         if unicodedata.combining(ch):
-            # "й" and "ї" are distinct letters in Ukrainian, keep them whole.
-            if ch in _CYRILLIC_COMBINING_KEEP or ch == "\u0308":
+            if base_is_cyrillic and ch in _CYRILLIC_COMBINING_KEEP:
                 kept.append(ch)
             continue
+        base_is_cyrillic = "\u0400" <= ch <= "\u04ff"
         kept.append(ch)
     return unicodedata.normalize("NFC", "".join(kept))
 
@@ -81,6 +89,7 @@ def words(text: str) -> list[tuple[str, str]]:
     """
     text = unicodedata.normalize("NFKC", text[: MAX_MATCH_CHARS * 2]).lower()
     text = _CONTROL.sub(" ", text)
+    text = _CYRILLIC_APOSTROPHE.sub("", text)
     text = _SEPARATORS.sub(" ", text)
     text = _DIGIT_LETTER.sub(" ", text)
     pairs: list[tuple[str, str]] = []
