@@ -71,6 +71,19 @@ def add_edition_3(content: Path) -> None:
     events_file.write_text(yaml.safe_dump(events, allow_unicode=True), "utf-8")
 
 
+async def editable_bot(api: FakeBotApi, tmp_path: Path, engine: Engine) -> tuple[Path, BotHarness]:
+    """A started bot whose content is a copy on disk that the test may edit and reload."""
+    root = copy_content(tmp_path / "content")
+    bot = BotHarness(
+        api=api,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        engine=engine,
+        content_dir=root,
+    )
+    await bot.start()
+    return root, bot
+
+
 @pytest.fixture(scope="session")
 def dated_engine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Engine]:
     """Content with a future third edition and a venue with coordinates (test facts)."""
@@ -272,14 +285,7 @@ async def test_reminder_job_fires_at_its_time(dated: BotHarness) -> None:
 async def test_new_kongres_date_is_announced_once(
     fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
 ) -> None:
-    root = copy_content(tmp_path / "content")
-    bot = BotHarness(
-        api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        engine=engine,
-        content_dir=root,
-    )
-    await bot.start()
+    root, bot = await editable_bot(fake_telegram, tmp_path, engine)
     try:
         await subscribe(bot, ANNA)
         add_edition_3(root)
@@ -310,14 +316,7 @@ async def test_new_kongres_date_is_announced_once(
 async def test_invalid_content_is_refused_and_the_old_stays(
     fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
 ) -> None:
-    root = copy_content(tmp_path / "content")
-    bot = BotHarness(
-        api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        engine=engine,
-        content_dir=root,
-    )
-    await bot.start()
+    root, bot = await editable_bot(fake_telegram, tmp_path, engine)
     try:
         broken = root / "knowledge" / "topics" / "kongres.when.yaml"
         broken.write_text(
