@@ -2,9 +2,10 @@
 
 The realistic message mix is the development questions shared with the
 project (``/work/shared/data/dev_questions.jsonl``, outside the repository)
-plus the independent hold-out set in ``bench/data/holdout.jsonl``. Both paths
-can be overridden with environment variables for other machines; a missing
-file is skipped with a note rather than failing the whole run.
+plus the labelled sets in ``bench/data/`` (``holdout``, ``blind``, ``blind2``;
+see bench/README.md for how each was written). The dev path can be
+overridden with an environment variable for other machines; a missing file is
+skipped with a note rather than failing the whole run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.services import PROJECT_ROOT
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 HOLDOUT_PATH = BENCH_DIR / "data" / "holdout.jsonl"
+BLIND_PATHS = (BENCH_DIR / "data" / "blind.jsonl", BENCH_DIR / "data" / "blind2.jsonl")
 DEV_QUESTIONS_PATH = Path(
     os.environ.get("BENCH_DEV_QUESTIONS", "/work/shared/data/dev_questions.jsonl")
 )
@@ -70,10 +72,12 @@ def read_messages(name: str, path: Path) -> MessageSet:
 
 
 def evaluation_sets() -> tuple[list[MessageSet], list[str]]:
-    """The dev questions and the hold-out set that exist here, and notes on missing ones."""
+    """The labelled sets that exist here, and notes on missing ones."""
     sets: list[MessageSet] = []
     notes: list[str] = []
-    for name, path in (("dev_questions", DEV_QUESTIONS_PATH), ("holdout", HOLDOUT_PATH)):
+    named = [("dev_questions", DEV_QUESTIONS_PATH), ("holdout", HOLDOUT_PATH)]
+    named += [(path.stem, path) for path in BLIND_PATHS]
+    for name, path in named:
         if path.is_file():
             sets.append(read_messages(name, path))
         else:
