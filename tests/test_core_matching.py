@@ -540,3 +540,64 @@ def test_a_misspelt_word_of_one_topic_does_not_pull_others_to_it(
 ) -> None:
     decision = matcher_with_typos.decide(message)
     assert (decision.action, decision.intent) == (Action.ANSWER, topic), f"{message!r}: {decision}"
+
+
+# ---------------------------------------------------------------- words with several readings
+#: A topic whose examples use "musze" typed without Polish letters: Morfeusz
+#: reads it as three lemmas ("mucha", "musza", "muszy"), none of them "musieć".
+AMBIGUOUS_EXAMPLES = tuple(
+    LabelledExample(text, "kongres.join")
+    for text in [
+        "czy musze sie zapisac na kongres",
+        "musze sie zarejestrowac?",
+        "jak się zapisać na kongres",
+        "zapisy na kongres",
+        "rejestracja na kongres dialogu",
+        "czy trzeba się zarejestrować na kongres",
+        "formularz zgłoszeniowy na kongres",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def matcher_with_ambiguous_word(analyzer: MorfeuszAnalyzer) -> IntentMatcher:
+    return IntentMatcher.build(labelled(extra=AMBIGUOUS_EXAMPLES), analyzer=analyzer)
+
+
+def test_a_word_with_several_readings_weighs_as_one_word(
+    matcher_with_ambiguous_word: IntentMatcher,
+) -> None:
+    m = matcher_with_ambiguous_word
+    assert len(m.lexicon.terms("musze", "musze")) > 1, "the test needs an ambiguous word"
+    query = m._query("musze")
+    heaviest = float(m.weights[query.terms].max())
+    assert len(query.terms) > 1  # every reading is kept...
+    # ...but together they weigh what the heaviest reading alone would.
+    assert float(sum(query.term_weights**2)) == pytest.approx(heaviest**2)
+    # A word with one reading keeps its own weight.
+    single = m._query("kongres")
+    assert list(single.term_weights) == pytest.approx([m.weights[single.terms[0]]])
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["kiedy kongres? musze wziac urlop", "kiedy kongres, musze wiedziec", "data kongresu? musze"],
+)
+def test_an_ambiguous_context_word_does_not_outweigh_the_topic_words(
+    matcher_with_ambiguous_word: IntentMatcher, message: str
+) -> None:
+    # Counted once per reading, "musze" weighed as much as three topic words
+    # and ranked the topic of the examples using it first.
+    assert ranked(matcher_with_ambiguous_word, message)[0][0] == "kongres.when", message
+
+
+def test_examples_share_the_weight_of_their_ambiguous_words_as_messages_do(
+    matcher_with_ambiguous_word: IntentMatcher,
+) -> None:
+    # The example's own text is still as close to it as can be, and answered.
+    m = matcher_with_ambiguous_word
+    example = AMBIGUOUS_EXAMPLES[0].text
+    _similarity, best_example = m._similarities(m._query(example))
+    assert best_example[m.index.labels.index("kongres.join")] == pytest.approx(1.0)
+    decision = m.decide(example)
+    assert (decision.action, decision.intent) == (Action.ANSWER, "kongres.join"), decision

@@ -8,8 +8,11 @@ How a message is scored:
    *unknown* words: a content word the knowledge base has never seen is
    evidence that the question is about something else.
 2. **Similarity.** Each term has a weight (an IDF over topics: "kongres"
-   weighs more than "jak"). The message is compared with every example and
-   with each topic's profile (weighted cosine, computed sparsely with numpy).
+   weighs more than "jak"); a word that can be several lemmas keeps every
+   reading but weighs once, as its heaviest reading, shared among them (in
+   the examples as in the message). The message is compared with every
+   example and with each topic's profile (weighted cosine, computed sparsely
+   with numpy).
    Unknown content words stay in the message's norm and pull every
    similarity down, so this score also says how well the message is covered
    by anything the assistant knows.
@@ -235,6 +238,8 @@ class _Query:
     coverage: float = 0.0
     #: known words that are not function words ("kongres", "hej"; not "o", "dla")
     content_words: int = 0
+    #: the weight of each of ``terms`` in this message (see :func:`_word_vector`)
+    term_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(repr=False)
@@ -280,15 +285,23 @@ class IntentMatcher:
 
         positive_rows: list[tuple[int, list[int]]] = []
         negative_rows: list[tuple[int, list[int]]] = []
+        #: per row: the term ids of each of its words (a word may have several readings)
+        positive_words: list[list[list[int]]] = []
+        negative_words: list[list[list[int]]] = []
         classifier_rows: list[tuple[int, list[str]]] = []
         for ex in examples:
             terms: set[int] = set()
             keys: set[str] = set()
+            readings: list[list[int]] = []
             for raw, token in words(ex.text):
+                word_terms = []
                 for term in lexicon.terms(token, raw):
                     term_id = term_ids.setdefault(term, len(term_ids))
                     terms.add(term_id)
+                    word_terms.append(term_id)
                     keys.add(f"t{term_id}")
+                if word_terms:
+                    readings.append(word_terms)
                 keys.update(_prefix_keys(token, tuning.prefix_length))
             if not keys:
                 continue
@@ -296,11 +309,13 @@ class IntentMatcher:
             if ex.negative:
                 if label is not None and terms:
                     negative_rows.append((label, sorted(terms)))
+                    negative_words.append(readings)
                 classifier_rows.append((label_id[OUT_OF_SCOPE], sorted(keys)))
                 continue
             assert label is not None
             if terms:
                 positive_rows.append((label, sorted(terms)))
+                positive_words.append(readings)
             classifier_rows.append((label, sorted(keys)))
         if not positive_rows:
             raise ValueError("no usable examples to build a matcher from")
@@ -318,23 +333,26 @@ class IntentMatcher:
         unknown_weight = math.log(1.0 + n_labels / 1.0)
 
         # Rows sorted by label so per-label maxima are one reduceat.
-        positive_rows.sort(key=lambda row: row[0])
+        by_label = sorted(range(len(positive_rows)), key=lambda i: positive_rows[i][0])
+        positive_rows = [positive_rows[i] for i in by_label]
+        row_vectors = [_word_vector(positive_words[i], weights) for i in by_label]
         label_of_row = np.array([label for label, _ in positive_rows], dtype=np.int64)
-        row_norm = np.array([math.sqrt(float(np.sum(weights[t] ** 2))) for _, t in positive_rows])
-        postings = _postings((t for _, t in positive_rows), weights)
+        row_norm = np.array([math.sqrt(sum(v * v for v in vec.values())) for vec in row_vectors])
+        postings = _weighted_postings(row_vectors)
 
         # Topic profiles: every term of the topic, weighted by how many of its
-        # examples use it (dampened), so common phrasings count more.
-        profile_counts: list[Counter[int]] = [Counter() for _ in labels]
-        for label, terms_ in positive_rows:
-            profile_counts[label].update(terms_)
+        # examples use it (dampened), so common phrasings count more: the root
+        # mean square of its weight over the topic's examples (the term's
+        # weight times sqrt(share of examples using it), when no word using it
+        # has other readings).
+        profile_squares: list[defaultdict[int, float]] = [defaultdict(float) for _ in labels]
+        for (label, _terms), vector in zip(positive_rows, row_vectors, strict=True):
+            for t, value in vector.items():
+                profile_squares[label][t] += value * value
         rows_per_label = Counter(label for label, _ in positive_rows)
         profile_vectors = [
-            {
-                t: weights[t] * math.sqrt(c / max(1, rows_per_label[label]))
-                for t, c in counter.items()
-            }
-            for label, counter in enumerate(profile_counts)
+            {t: math.sqrt(sq / max(1, rows_per_label[label])) for t, sq in squares.items()}
+            for label, squares in enumerate(profile_squares)
         ]
         profile_postings = _weighted_postings(profile_vectors)
         profile_norm = np.array(
@@ -342,10 +360,11 @@ class IntentMatcher:
         )
 
         negative_label = np.array([label for label, _ in negative_rows], dtype=np.int64)
+        negative_vectors = [_word_vector(w, weights) for w in negative_words]
         negative_norm = np.array(
-            [math.sqrt(float(np.sum(weights[t] ** 2))) for _, t in negative_rows]
+            [math.sqrt(sum(v * v for v in vec.values())) for vec in negative_vectors]
         )
-        negative_postings = _postings((t for _, t in negative_rows), weights)
+        negative_postings = _weighted_postings(negative_vectors)
 
         index = _Index(
             labels=labels,
@@ -399,7 +418,7 @@ class IntentMatcher:
 
     # ------------------------------------------------------------------ query
     def _query(self, text: str) -> _Query:
-        known: set[int] = set()
+        readings: list[list[int]] = []
         unknown: set[str] = set()
         keys: set[str] = set()
         topic_mass = content_mass = 0.0
@@ -413,7 +432,7 @@ class IntentMatcher:
             function_word = self.lexicon.is_function_word(token, raw)
             if ids:
                 content_words += not function_word
-                known.update(ids)
+                readings.append(ids)
                 keys.update(f"t{term_id}" for term_id in ids)
                 # One weight per word, however many lemmas it may be.
                 weight = float(self.weights[ids].max()) ** 2
@@ -431,7 +450,10 @@ class IntentMatcher:
             scale = 0.35 if token.isdigit() or len(token) <= 2 else 1.0
             unknown_mass += (self.unknown_weight * scale) ** 2
         coverage = topic_mass / content_mass if content_mass else 0.0
-        return _Query(sorted(known), unknown_mass, sorted(keys), coverage, content_words)
+        vector = _word_vector(readings, self.weights)
+        terms = sorted(vector)
+        weights = np.array([vector[t] for t in terms], dtype=np.float64)
+        return _Query(terms, unknown_mass, sorted(keys), coverage, content_words, weights)
 
     def similarities(self, text: str) -> dict[str, float]:
         """The 0..1 similarity of the message to every label's examples."""
@@ -445,7 +467,7 @@ class IntentMatcher:
         terms = query.terms
         if not terms:
             return np.zeros(n_labels), np.zeros(n_labels)
-        q_weights = self.weights[terms]
+        q_weights = query.term_weights
         q_norm = math.sqrt(float(np.sum(q_weights**2)) + query.unknown_mass)
 
         example_sim = _cosine(terms, q_weights, idx.postings, idx.row_norm, q_norm)
@@ -546,24 +568,36 @@ class IntentMatcher:
         return Decision(Action.HANDOFF, None, rounded, alternatives)
 
 
+def _word_vector(readings: Iterable[Sequence[int]], weights: FloatArray) -> dict[int, float]:
+    """The weighted terms of a text, given the term ids each of its words can be.
+
+    A word with several readings (Morfeusz reads the folded "musze" as five
+    lemmas, "macie" as three) weighs as much as its heaviest reading, shared
+    among them: its terms are scaled so that their squares add up to that
+    reading's square. Counted once per reading, such a word would outweigh
+    the topic words of the message and pull it towards whichever topic's
+    examples use the same ambiguous word. A term reached by two words keeps
+    its larger weight.
+    """
+    vector: dict[int, float] = {}
+    for terms in readings:
+        if len(terms) == 1:
+            scale = 1.0
+        else:
+            term_weights = [float(weights[t]) for t in terms]
+            scale = max(term_weights) / math.sqrt(sum(w * w for w in term_weights))
+        for t in terms:
+            value = float(weights[t]) * scale
+            if value > vector.get(t, 0.0):
+                vector[t] = value
+    return vector
+
+
 def _prefix_keys(token: str, length: int) -> list[str]:
     """A word's first letters as a classifier feature (a crude stem)."""
     if length <= 0 or len(token) < 5 or token.isdigit() or token in FUNCTION_WORDS:
         return []
     return ["p" + token[:length]]
-
-
-def _postings(
-    rows: Iterable[Sequence[int]], weights: FloatArray
-) -> dict[int, tuple[IntArray, FloatArray]]:
-    lists: dict[int, list[int]] = defaultdict(list)
-    for row, terms in enumerate(rows):
-        for t in terms:
-            lists[t].append(row)
-    return {
-        t: (np.array(rows_, dtype=np.int64), np.full(len(rows_), weights[t]))
-        for t, rows_ in lists.items()
-    }
 
 
 def _weighted_postings(

@@ -52,6 +52,7 @@ async def test_clarify_then_pick_a_topic(harness: BotHarness) -> None:
         "kongres dialogu wrzesien zapisy",
         "Czy w tym roku odbędzie się Toruński Kongres Dialogu? Byłam na poprzedniej edycji.",
         "program i miejsce kongresu",
+        "kongres data i rejestracja",
     ]
     text = next(
         (
