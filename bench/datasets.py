@@ -2,7 +2,7 @@
 
 The realistic message mix is the development questions shared with the
 project (``/work/shared/data/dev_questions.jsonl``, outside the repository)
-plus the labelled sets in ``bench/data/`` (``holdout``, ``blind``, ``blind2``;
+plus the labelled sets in ``bench/data/`` (``holdout``, ``blind``, ``blind2``, ``blind3``;
 see bench/README.md for how each was written). The dev path can be
 overridden with an environment variable for other machines; a missing file is
 skipped with a note rather than failing the whole run.
@@ -21,7 +21,7 @@ from bot.services import PROJECT_ROOT
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 HOLDOUT_PATH = BENCH_DIR / "data" / "holdout.jsonl"
-BLIND_PATHS = (BENCH_DIR / "data" / "blind.jsonl", BENCH_DIR / "data" / "blind2.jsonl")
+BLIND_PATHS = tuple(BENCH_DIR / "data" / f"{name}.jsonl" for name in ("blind", "blind2", "blind3"))
 DEV_QUESTIONS_PATH = Path(
     os.environ.get("BENCH_DEV_QUESTIONS", "/work/shared/data/dev_questions.jsonl")
 )
