@@ -75,43 +75,22 @@ def plan_reminders(kb: KnowledgeBase) -> list[PlannedReminder]:
         for index, day in enumerate(edition.days):
             start = day.first_start
             base = f"kongres:{edition.edition}:{day.date.isoformat()}"
+            eve = day.date - timedelta(days=1)
             if start is None:
+                # No confirmed time: the evening before, and no "hour before".
                 begins = datetime.combine(day.date, time(0, 0), tzinfo=WARSAW)
-                evening = datetime.combine(
-                    day.date - timedelta(days=1), EVENING_BEFORE, tzinfo=WARSAW
-                )
-                planned.append(
-                    PlannedReminder(
-                        f"{base}:{ReminderKind.DAY_BEFORE}",
-                        edition.edition,
-                        index,
-                        ReminderKind.DAY_BEFORE,
-                        evening,
-                        begins,
-                    )
-                )
-                continue
-            begins = datetime.combine(day.date, start, tzinfo=WARSAW)
-            planned.append(
-                PlannedReminder(
-                    f"{base}:{ReminderKind.DAY_BEFORE}",
-                    edition.edition,
-                    index,
-                    ReminderKind.DAY_BEFORE,
-                    # Wall-clock "the day before at the same time", right across DST.
-                    datetime.combine(day.date - timedelta(days=1), start, tzinfo=WARSAW),
-                    begins,
-                )
-            )
-            planned.append(
-                PlannedReminder(
-                    f"{base}:{ReminderKind.HOUR_BEFORE}",
-                    edition.edition,
-                    index,
-                    ReminderKind.HOUR_BEFORE,
-                    (begins.astimezone(UTC) - timedelta(hours=1)).astimezone(WARSAW),
-                    begins,
-                )
+                day_before = datetime.combine(eve, EVENING_BEFORE, tzinfo=WARSAW)
+            else:
+                begins = datetime.combine(day.date, start, tzinfo=WARSAW)
+                # Wall-clock "the day before at the same time", right across DST.
+                day_before = datetime.combine(eve, start, tzinfo=WARSAW)
+            moments = [(ReminderKind.DAY_BEFORE, day_before)]
+            if start is not None:
+                hour_before = (begins.astimezone(UTC) - timedelta(hours=1)).astimezone(WARSAW)
+                moments.append((ReminderKind.HOUR_BEFORE, hour_before))
+            planned.extend(
+                PlannedReminder(f"{base}:{kind}", edition.edition, index, kind, at, begins)
+                for kind, at in moments
             )
     return sorted(planned, key=lambda r: (r.at, r.key))
 

@@ -24,7 +24,7 @@ import math
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -570,12 +570,7 @@ class FakeBotApi:
         stamps = [
             r.timestamp for r in self.sent_messages if chat_id is None or r.chat_id == chat_id
         ]
-        best = start = 0
-        for end, stamp in enumerate(stamps):
-            while stamp - stamps[start] >= window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+        return max_in_window(stamps, window)
 
     # ================================================================== violations
 
@@ -1506,3 +1501,13 @@ class FakeBotApi:
             "file_size": len(stored.content),
             "file_path": stored.file_path,
         }
+
+
+def max_in_window(stamps: Sequence[float], window: float = 1.0) -> int:
+    """Largest number of stamps within any ``window`` seconds (stamps in order)."""
+    best = start = 0
+    for end, stamp in enumerate(stamps):
+        while stamp - stamps[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
