@@ -93,30 +93,32 @@ def _max_age(args: argparse.Namespace) -> int:
         raise CliError(f"max age of facts ({origin}): {exc}") from exc
 
 
-def _input_lines(stream: TextIO) -> Iterator[str]:
+def _input_lines(stream: TextIO, warn: TextIO) -> Iterator[str]:
     """The lines of ``stream`` without their line ends, read as UTF-8.
 
-    Raises:
-        CliError: at the first line that is not valid UTF-8, naming it.
+    A line that is not valid UTF-8 is still answered, with its undecodable
+    bytes replaced by U+FFFD, and named on ``warn``: one bad line must not cost
+    the answers to the lines after it.
     """
     # The bytes underneath, when there are any: a text stream decodes ahead in
     # chunks and would fail on a line it has not handed out yet.
     binary = getattr(stream, "buffer", None)
     lines: Iterator[bytes | str] = iter(binary if binary is not None else stream)
     for number, line in enumerate(lines, start=1):
-        if isinstance(line, bytes):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise CliError(
-                    f"standard input line {number} is not valid UTF-8 ({exc.reason})"
-                ) from exc
-        else:
-            text = line
-        # Python turns bytes that are not UTF-8 into lone surrogates under a
-        # C/POSIX locale; they cannot be written out again.
-        if not is_valid_unicode(text):
-            raise CliError(f"standard input line {number} is not valid UTF-8")
+        # Under a C/POSIX locale Python turns bytes that are not UTF-8 into
+        # lone surrogates in text; get the bytes back to decode them.
+        raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", "replace")
+            warn.write(
+                f"torun-bot: standard input line {number} is not valid UTF-8 ({exc.reason}); "
+                "undecodable bytes replaced with U+FFFD\n"
+            )
+        if not is_valid_unicode(text):  # lone surrogates written as such in the input
+            text = text.encode("utf-8", "replace").decode("utf-8")
+            warn.write(f"torun-bot: standard input line {number} is not valid UTF-8\n")
         if number == 1:
             text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the message
         yield text.rstrip("\r\n")
@@ -191,7 +193,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     engine = _engine(args, now)
     assistant = engine.assistant
     if args.jsonl:
-        for text in _input_lines(sys.stdin):
+        for text in _input_lines(sys.stdin, sys.stderr):
             reply = assistant.respond(text, lang=args.lang, now=now)
             out.write(json.dumps(_reply_json(text, reply), ensure_ascii=False) + "\n")
             out.flush()

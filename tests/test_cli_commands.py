@@ -140,17 +140,21 @@ def test_ask_jsonl_handles_windows_line_endings(
     assert texts == ["mikrogranty", ""]
 
 
-def test_ask_jsonl_with_invalid_utf8_names_the_line(
+def test_ask_jsonl_with_invalid_utf8_names_the_line_and_answers_every_line(
     content_dir: Path, run_cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Line 3 is Polish in Windows-1250; a text layer would fail reading line 1.
     data = "kongres\nmikrogranty\ngdzie złożyć\nkongres\n".encode("cp1250")
     monkeypatch.setattr(sys, "stdin", stdin_bytes(data))
     result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
-    assert_one_line_error(result)
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
     assert "standard input line 3 is not valid UTF-8" in result.err
-    texts = [json.loads(line)["text"] for line in result.out.splitlines()]
-    assert texts == ["kongres", "mikrogranty"], "the lines before it are answered"
+    replies = [json.loads(line) for line in result.out.splitlines()]
+    garbled = "gdzie z\ufffdo\ufffdy\ufffd"  # each undecodable byte replaced, nothing dropped
+    assert [r["text"] for r in replies] == ["kongres", "mikrogranty", garbled, "kongres"]
+    for reply in replies:
+        assert_reply_object(reply, reply["text"])
 
 
 def test_ask_jsonl_with_undecodable_bytes_under_a_c_locale(
@@ -158,11 +162,13 @@ def test_ask_jsonl_with_undecodable_bytes_under_a_c_locale(
 ) -> None:
     # Under LANG=C.UTF-8 Python reads stdin with surrogateescape: bad bytes
     # arrive as lone surrogates, which cannot be written out as JSON text.
-    monkeypatch.setattr(sys, "stdin", io.StringIO("kongres\n\udcff\udcfe\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("kongres\n\udcff\udcfe\nkongres\n"))
     result = run_cli("--content-dir", str(content_dir), "ask", "--jsonl")
-    assert_one_line_error(result)
+    assert result.code == 0, result.err
     assert "standard input line 2 is not valid UTF-8" in result.err
-    assert len(result.out.splitlines()) == 1
+    replies = [json.loads(line) for line in result.out.splitlines()]
+    assert [r["text"] for r in replies] == ["kongres", "\ufffd\ufffd", "kongres"]
+    result.out.encode("utf-8")  # valid UTF-8 throughout
 
 
 def test_ask_jsonl_drops_a_byte_order_mark(

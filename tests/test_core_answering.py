@@ -171,3 +171,48 @@ def test_every_answer_is_valid_telegram_html_at_every_moment(
             assert html_problems(reply.html) == [], (topic_id, lang, now, reply.html)
             assert 0 < visible_length(reply.html) <= 4096
             assert "{" not in reply.text.replace("{do nas}", "")
+
+
+def _unplaced(*guesses: tuple[str, float], in_vocabulary: bool = True) -> Decision:
+    alternatives = tuple(Alternative(topic, c) for topic, c in guesses)
+    return Decision(Action.HANDOFF, None, guesses[0][1], alternatives, in_vocabulary)
+
+
+def test_unplaced_keyword_within_one_menu_group_offers_the_group(assistant: Assistant) -> None:
+    # "kongres" alone: every guess is a Kongres topic, none sure enough on its own.
+    reply = assistant.reply_for(
+        _unplaced(("kongres.where", 0.33), ("kongres.when", 0.2), ("kongres.program", 0.19)),
+        lang="pl",
+    )
+    assert reply.action is Action.CLARIFY
+    assert not reply.is_handoff
+    kongres_topics = [t for t in TOPICS if t.startswith("kongres.")]
+    assert len(kongres_topics) >= 2
+    # The whole group in menu order, not just the guesses.
+    assert sorted(o.topic for o in reply.options) == sorted(kongres_topics)
+    assert "I am not sure what you mean" in reply.html
+
+
+@pytest.mark.parametrize(
+    ("decision", "why"),
+    [
+        (
+            _unplaced(("kongres.where", 0.33), ("kongres.when", 0.2), in_vocabulary=False),
+            "words outside the topics' vocabulary (e.g. another organisation's congress)",
+        ),
+        (_unplaced(("kongres.where", 0.25), ("kongres.when", 0.2)), "too unsure together"),
+        (_unplaced(("kongres.where", 0.33), ("office.hours", 0.3)), "guesses in two groups"),
+        (
+            _unplaced(
+                ("kongres.where", 0.6),
+            ),
+            "a single guess",
+        ),
+    ],
+)
+def test_unplaced_message_is_handed_off_unless_one_group_holds_it(
+    assistant: Assistant, decision: Decision, why: str
+) -> None:
+    reply = assistant.reply_for(decision, lang="pl")
+    assert reply.action is Action.HANDOFF, why
+    assert reply.is_handoff

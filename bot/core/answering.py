@@ -27,12 +27,19 @@ from bot.core.knowledge import (
     Topic,
 )
 from bot.core.matching import Action, Alternative, Decision, IntentMatcher
+from bot.core.menu import MENU, MenuGroup
 from bot.core.text import normalise
 from bot.core.translation import Translator
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)(?::([a-z0-9_.-]+))?\}(?!\})")
 _TAG = re.compile(r"<[^<>]*>")
 MAX_SOURCES_SHOWN = 3
+#: A message the matcher cannot place but whose guesses all lie in one menu
+#: group, this sure together ("kongres", "ngo"), is answered with that group's
+#: topics to choose from instead of a ticket for the staff.
+GROUP_CLARIFY = 0.5
+#: Guesses below this confidence do not count against "all in one group".
+GROUP_NOISE = 0.05
 
 
 @dataclass(frozen=True)
@@ -141,25 +148,33 @@ class Assistant:
                 related=reply.related,
                 translated=reply.translated,
             )
+        options: tuple[TopicOption, ...] = ()
         if decision.action is Action.CLARIFY:
             options = tuple(
                 TopicOption(a.intent, self.title(a.intent, lang), a.confidence)
                 for a in decision.alternatives[:2]
                 if a.intent in self.knowledge.topics
             )
-            if len(options) == 2:
-                lines = [t.gettext("I am not sure what you mean. Is it about:")]
-                lines += [f"• {escape(o.title)}" for o in options]
-                lines.append(t.gettext("Or I can pass your question to the Biuro Dialogu staff."))
-                return Reply(
-                    action=Action.CLARIFY,
-                    intent=None,
-                    confidence=decision.confidence,
-                    lang=lang,
-                    html="\n".join(lines),
-                    alternatives=decision.alternatives,
-                    options=options,
-                )
+        elif decision.action is Action.HANDOFF and (group := _one_group(decision)) is not None:
+            confidence = {a.intent: a.confidence for a in decision.alternatives}
+            options = tuple(
+                TopicOption(topic, self.title(topic, lang), confidence.get(topic, 0.0))
+                for topic in group.topics
+                if topic in self.knowledge.topics
+            )
+        if len(options) >= 2:
+            lines = [t.gettext("I am not sure what you mean. Is it about:")]
+            lines += [f"• {escape(o.title)}" for o in options]
+            lines.append(t.gettext("Or I can pass your question to the Biuro Dialogu staff."))
+            return Reply(
+                action=Action.CLARIFY,
+                intent=None,
+                confidence=decision.confidence,
+                lang=lang,
+                html="\n".join(lines),
+                alternatives=decision.alternatives,
+                options=options,
+            )
         return Reply(
             action=Action.HANDOFF,
             intent=None,
@@ -269,3 +284,14 @@ class Assistant:
 def escape_attr(value: str) -> str:
     """Escape a value for an HTML attribute in double quotes."""
     return html.escape(value, quote=True)
+
+
+def _one_group(decision: Decision) -> MenuGroup | None:
+    """The menu group holding every real guess of an unplaced message, if they add up."""
+    if not decision.in_vocabulary:
+        return None
+    guesses = {a.intent for a in decision.alternatives if a.confidence >= GROUP_NOISE}
+    total = sum(a.confidence for a in decision.alternatives if a.intent in guesses)
+    if len(guesses) < 2 or total < GROUP_CLARIFY:
+        return None
+    return next((g for g in MENU if guesses <= set(g.topics)), None)

@@ -80,6 +80,9 @@ class Decision:
     intent: str | None
     confidence: float
     alternatives: tuple[Alternative, ...] = ()
+    #: the message is in the topics' vocabulary (covered, with content words,
+    #: not out of scope) although no single topic passed the gates
+    in_vocabulary: bool = False
 
     @property
     def best_guesses(self) -> tuple[Alternative, ...]:
@@ -565,7 +568,7 @@ class IntentMatcher:
             and c2 >= t.clarify_each
         ):
             return Decision(Action.CLARIFY, None, rounded, alternatives[:2])
-        return Decision(Action.HANDOFF, None, rounded, alternatives)
+        return Decision(Action.HANDOFF, None, rounded, alternatives, in_vocabulary=True)
 
 
 def _word_vector(readings: Iterable[Sequence[int]], weights: FloatArray) -> dict[int, float]:
