@@ -285,7 +285,7 @@ def cmd_chat(
                 continue
             out.write(f"[teraz: {now.isoformat() if now else 'bieżący czas'}]\n")
             continue
-        if pending is not None and text in {"0", "1", "2"}:
+        if pending is not None and text.isdigit() and int(text) <= len(pending.options):
             choice_n = int(text)
             if choice_n == 0 or choice_n > len(pending.options):
                 out.write(f"{_label(lang, 'handed')}: {pending_text!r}\n\n")
