@@ -82,6 +82,19 @@ async def test_clarify_then_pick_a_topic(harness: BotHarness) -> None:
     assert harness.api.calls("answerCallbackQuery", ok=True)
 
 
+async def test_a_bare_keyword_offers_its_menu_group_and_opens_no_ticket(
+    harness: BotHarness,
+) -> None:
+    await harness.send(harness.api.updates.text_message(ANNA, "kongres"))
+    [question] = harness.sent_to(ANNA.id)
+    choices = buttons(question)
+    topics = [data.removeprefix("t:") for _label, data in choices if data.startswith("t:")]
+    assert len(topics) >= 3 and all(t.startswith("kongres.") for t in topics), choices
+    assert choices[-1] == (harness.t("pl").gettext("Other – pass it to the Biuro"), "a")
+    assert harness.staff_calls("createForumTopic") == []
+    assert rows(harness, TicketRow) == []
+
+
 async def test_feedback_buttons_are_stored(harness: BotHarness) -> None:
     await harness.send(harness.api.updates.text_message(ANNA, "godziny otwarcia biura dialogu"))
     answer = harness.sent_to(ANNA.id)[-1]
