@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -15,9 +12,10 @@ from pathlib import Path
 from fake_bot_api import FakeBotApi
 from fake_bot_api.fixtures import serve_fake_api
 from harness import STAFF_CHAT, BotHarness, add_subscribers
+from processes import BotProcesses
 from sqlmodel import select
 
-from bot.services import PROJECT_ROOT, Engine
+from bot.services import Engine
 from bot.storage import notifications as store
 from bot.storage.database import Database
 from bot.storage.models import DeliveryRow
@@ -128,72 +126,44 @@ async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engin
         assert elapsed >= 120 / 25 - 1  # paced, not a burst
 
 
-async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None:
+async def test_a_killed_process_resumes_the_announcement(
+    process_api: FakeBotApi, bot_processes: BotProcesses, content_dir: Path
+) -> None:
     """A real `torun-bot run` process is killed (SIGKILL) mid-announcement and restarted."""
-    token = "123456789:AAHq0vD5sVbBqGm1Jd3vQWkFz8qf2E0n_Lw"  # not a real token
-    database = tmp_path / "bot.sqlite3"
-    async with serve_fake_api(token=token) as api:
-        api.add_supergroup(STAFF_CHAT.id, "Biuro")
-        db = Database.connect(f"sqlite:///{database}")
-        chats = add_subscribers(db, api, 90)
-        broadcast_id = announce(db)
-        db.close()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "STAFF"))},
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "TELEGRAM_TOKEN": token,
-            "STAFF_CHAT_ID": str(STAFF_CHAT.id),
-            "TELEGRAM_API_URL": api.api_url,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "BROADCAST_RATE": "30",
-            "LOG_LEVEL": "WARNING",
-        }
+    api = process_api
+    db = Database.connect(bot_processes.database_url)
+    chats = add_subscribers(db, api, 90)
+    broadcast_id = announce(db)
+    db.close()
+    # The announcement does not depend on the content: the minimal tree starts faster.
+    bot = bot_processes.polling(content_dir=content_dir, env={"BROADCAST_RATE": "30"})
+    watcher = Database.connect(bot_processes.database_url, run_migrations=False)
 
-        def launch() -> subprocess.Popen[bytes]:
-            return subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=tmp_path,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+    def settled() -> bool:
+        # Between two deliveries: the last one sent is recorded, none in flight.
+        with watcher.session() as s:
+            states = Counter(
+                s.exec(select(DeliveryRow.state).where(DeliveryRow.broadcast_id == broadcast_id))
             )
+        return states[DeliveryState.SENT] >= 40 and states[DeliveryState.SENDING] == 0
 
-        watcher = Database.connect(f"sqlite:///{database}", run_migrations=False)
+    try:
+        await bot.start()
+        await bot_processes.wait_until(lambda: sent_count(api) >= 40, 120, "40 copies")
+        await bot_processes.wait_until(settled, 30, "a moment between two deliveries")
+        assert await bot.kill() == -signal.SIGKILL
+        sent_before = len(copies(api))
+        assert sent_before < 90
 
-        def settled() -> bool:
-            # Between two deliveries: the last one sent is recorded, none in flight.
-            with watcher.session() as s:
-                states = Counter(
-                    s.exec(
-                        select(DeliveryRow.state).where(DeliveryRow.broadcast_id == broadcast_id)
-                    )
-                )
-            return states[DeliveryState.SENT] >= 40 and states[DeliveryState.SENDING] == 0
-
-        first = launch()
-        try:
-            await api.wait_until(lambda: sent_count(api) >= 40, 120, "40 copies")
-            await api.wait_until(settled, 30, "a moment between two deliveries")
-            first.send_signal(signal.SIGKILL)
-            # Waiting must not block the event loop that serves the fake Telegram.
-            await asyncio.to_thread(first.wait, 30)
-            sent_before = len(copies(api))
-            assert sent_before < 90
-
-            second = launch()
-            try:
-                await api.wait_until(lambda: sent_count(api) >= 90, 120, "all copies")
-            finally:
-                second.send_signal(signal.SIGTERM)
-                _, errors = await asyncio.to_thread(second.communicate, timeout=60)
-            assert b"Traceback" not in errors, errors.decode(errors="replace")[-2000:]
-        finally:
-            watcher.close()
-            if first.poll() is None:
-                first.kill()
-        received = copies(api)
-        assert set(received) == set(chats)
-        assert max(received.values()) == 1
+        await bot.start()
+        await bot_processes.wait_until(lambda: sent_count(api) >= 90, 120, "all copies")
+        assert await bot.stop() == 0
+        bot.assert_no_tracebacks()
+    finally:
+        watcher.close()
+    received = copies(api)
+    assert set(received) == set(chats)
+    assert max(received.values()) == 1
 
 
 async def test_progress_is_one_message_edited_in_place(

@@ -50,6 +50,8 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    #: seconds to wait before the response is written (an answer that comes too late)
+    delay: float = 0.0
 
     @classmethod
     def json(cls, status: int, payload: object) -> HttpResponse:
@@ -73,22 +75,28 @@ class _BadRequest(Exception):
     pass
 
 
-Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
+#: A handler answers a request, or returns ``None`` to close the connection without any
+#: response (a dropped connection).
+Handler = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
 
 
 class HttpServer:
-    """Serve ``handler`` on 127.0.0.1 at a random free port."""
+    """Serve ``handler`` on 127.0.0.1 at a random free port (or at ``port``)."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self._handler = handler
         self._host = host
+        self._wanted_port = port
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.port: int = 0
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve_connection, self._host, 0)
+        self._stopping = False
+        self._server = await asyncio.start_server(
+            self._serve_connection, self._host, self._wanted_port
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
@@ -123,6 +131,10 @@ class HttpServer:
                 if request is None:
                     return
                 response = await self._handler(request)
+                if response is None:
+                    return  # dropped: the connection closes without an answer
+                if response.delay > 0:
+                    await asyncio.sleep(response.delay)
                 writer.write(response.serialize(request.keep_alive))
                 await writer.drain()
                 if not request.keep_alive:

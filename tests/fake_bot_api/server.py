@@ -24,10 +24,12 @@ import math
 import re
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .faults import FaultMode, FaultPlan, FaultRule
 from .formatting import parse_formatted_text
 from .httpserver import HttpRequest, HttpResponse, HttpServer, RequestBodyError, decode_parameters
 from .spec import PRIMITIVE_TYPES, ApiSpec, MethodSpec, load_spec
@@ -47,6 +49,7 @@ from .state import (
 )
 from .updates import IdAllocator, TgUser, UpdateBuilder
 from .validation import DecodedCall, UploadedFile, Validator, Violation
+from .webhook import DeliveryAttempt, WebhookConfig, WebhookDispatcher, WebhookMode
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -198,6 +201,14 @@ class FakeBotApi:
         self.callback_queries: dict[str, CallbackQueryState] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook: JSON | None = None
+        #: the ``secret_token`` of the last setWebhook (sent with every webhook delivery)
+        self.webhook_secret: str | None = None
+        #: webhook deliveries: targets, attempts, acknowledgements (see webhook.py)
+        self.webhook_delivery = WebhookDispatcher(self)
+        #: update ids a webhook target acknowledged (all targets, in ``all`` mode)
+        self.webhook_acknowledged: set[int] = set()
+        #: injected faults (see faults.py and ``inject_faults``)
+        self.faults = FaultPlan()
         self.allowed_updates: list[str] | None = None
         self.pending_updates: list[JSON] = []
         self.dropped_updates: list[JSON] = []
@@ -254,12 +265,19 @@ class FakeBotApi:
         """Start listening on 127.0.0.1 in the running event loop."""
         self._server = HttpServer(self._handle)
         await self._server.start()
+        self.webhook_delivery.reconcile()
 
     async def stop(self) -> None:
-        """Close every connection (pending long polls included) and stop listening."""
+        """Stop webhook deliveries, close every connection (pending long polls included)
+        and stop listening."""
         if self._server is not None:
-            await self._server.stop()
-            self._server = None
+            server, self._server = self._server, None
+            await self.webhook_delivery.stop()
+            await server.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
 
     async def __aenter__(self) -> FakeBotApi:
         await self.start()
@@ -433,7 +451,7 @@ class FakeBotApi:
                     f"update {update_id} was dropped: its type is not in allowed_updates "
                     f"{self.allowed_updates!r}"
                 )
-            return self.confirmed_offset > update_id
+            return self.confirmed_offset > update_id or update_id in self.webhook_acknowledged
 
         await self.wait_until(confirmed, timeout, f"confirmation of update {update_id}")
 
@@ -471,11 +489,17 @@ class FakeBotApi:
         method: str | None = None,
         *,
         ok: bool | None = None,
+        faulted: bool | None = None,
         include_get_updates: bool = False,
         **params: Any,
     ) -> list[RecordedCall]:
         """Completed calls, optionally filtered by method (case-insensitive), success and
-        decoded parameter values, e.g. ``calls("sendMessage", chat_id=42)``."""
+        decoded parameter values, e.g. ``calls("sendMessage", chat_id=42)``.
+
+        Every attempt is listed, injected faults included.  ``ok=True`` keeps the calls that
+        took effect (a ``late`` call did, although its client timed out); ``faulted=True``
+        keeps those that got an injected fault, ``faulted=False`` the others.
+        """
         wanted = method.lower() if method else None
         result = []
         for call in self.recorded:
@@ -486,6 +510,8 @@ class FakeBotApi:
             if wanted is not None and call.method.lower() != wanted:
                 continue
             if ok is not None and call.ok != ok:
+                continue
+            if faulted is not None and (call.fault is not None) != faulted:
                 continue
             if any(call.params.get(key) != value for key, value in params.items()):
                 continue
@@ -545,6 +571,15 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._change_event().wait(), remaining)
 
+    async def wait_for_change(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Sleep until anything changes (a call, an update, a delivery) or ``timeout``
+        seconds pass; True if something changed."""
+        try:
+            await asyncio.wait_for(self._change_event().wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def message(self, chat_id: int, message_id: int) -> JSON:
         """A message the fake knows (pushed or sent by the bot)."""
         return self.messages[(chat_id, message_id)]
@@ -571,6 +606,256 @@ class FakeBotApi:
             r.timestamp for r in self.sent_messages if chat_id is None or r.chat_id == chat_id
         ]
         return max_in_window(stamps, window)
+
+    # ================================================================== fault injection
+
+    def inject_faults(
+        self,
+        methods: str | Iterable[str] = "all",
+        rate: float = 1.0,
+        modes: FaultMode | str | Iterable[FaultMode | str] | Mapping[FaultMode | str, float] = (
+            FaultMode.HTTP_500
+        ),
+        *,
+        seed: int | None = 0,
+        retry_after: int = 1,
+        late_delay: float = 6.0,
+        duration: float | None = None,
+        max_faults: int | None = None,
+        exclude: Iterable[str] = (),
+    ) -> FaultRule:
+        """Make a share of the calls of ``methods`` fail; returns the rule (counters, stop).
+
+        ``methods`` is a name, a list of names (case-insensitive) or ``"all"`` (every method
+        but getUpdates, which fails only when named; ``exclude`` takes names out).  Each
+        matching valid call fails with probability ``rate``, drawn from ``random.Random(seed)``;
+        the mode is one of ``modes`` (a mode, a list of modes chosen uniformly, or a
+        ``{mode: weight}`` mapping).  ``retry_after`` is the N of a 429; ``late_delay`` is
+        how long a ``late`` answer waits (default 6 s: beyond PTB's default read timeout of
+        5 s).  The rule ends after ``duration`` seconds or ``max_faults`` faults, when
+        ``stop()`` is called, or at the end of a ``with`` block.  Rules are asked in the
+        order they were added; the first that fires decides.
+
+        Example: ``fake_api.inject_faults(["sendMessage", "copyMessage"], 0.3,
+        ["http_500", "drop"], seed=7)``.
+        """
+        return self.faults.add(
+            methods,
+            rate,
+            modes,
+            seed=seed,
+            retry_after=retry_after,
+            late_delay=late_delay,
+            duration=duration,
+            max_faults=max_faults,
+            exclude=exclude,
+        )
+
+    def outage(
+        self,
+        methods: str | Iterable[str] = "all",
+        mode: FaultMode | str = FaultMode.HTTP_500,
+        *,
+        duration: float | None = None,
+        retry_after: int = 1,
+        late_delay: float = 6.0,
+        exclude: Iterable[str] = (),
+    ) -> FaultRule:
+        """Every call of ``methods`` fails in ``mode`` for ``duration`` seconds (or until
+        ``stop()`` / the end of a ``with`` block), then calls succeed again.
+
+        Example: ``with fake_api.outage("sendMessage"): ...`` or
+        ``fake_api.outage(["sendMessage", "createForumTopic"], "drop", duration=2.0)``.
+        """
+        return self.faults.add(
+            methods,
+            1.0,
+            mode,
+            seed=None,
+            retry_after=retry_after,
+            late_delay=late_delay,
+            duration=duration,
+            exclude=exclude,
+        )
+
+    def clear_faults(self) -> None:
+        """Stop every fault rule; calls succeed again (recorded faults stay recorded)."""
+        self.faults.clear()
+
+    def faulted_calls(
+        self, method: str | None = None, mode: FaultMode | str | None = None
+    ) -> list[RecordedCall]:
+        """Calls that got an injected fault, optionally of one method and mode."""
+        return [
+            call
+            for call in self.calls(method, faulted=True, include_get_updates=True)
+            if mode is None or call.fault == FaultMode(mode)
+        ]
+
+    def fault_counts(self, method: str | None = None) -> Counter[str]:
+        """Injected faults per mode (``"http_500"``, ``"drop"``, ...), optionally of one
+        method; read from the call log, so stopped rules count too."""
+        return Counter(call.fault for call in self.faulted_calls(method) if call.fault)
+
+    # ================================================================== webhook delivery
+
+    def set_webhook_targets(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        mode: WebhookMode | str = WebhookMode.ALL,
+        seed: int | None = 0,
+        retry_initial: float = 0.05,
+        retry_max: float = 0.5,
+        timeout: float = 5.0,
+        concurrency: int = 1,
+    ) -> None:
+        """Deliver pushed updates to these URLs while a webhook is set (instead of the URL
+        given to setWebhook).
+
+        ``mode="all"``: every target gets every update, in order per target (two replicas
+        behind a fan-out); ``"round_robin"`` / ``"random"``: each attempt goes to one target
+        (a load balancer), up to ``concurrency`` updates in flight.  A failed attempt (no
+        answer or non-2xx) is retried after ``retry_initial`` seconds, doubling up to
+        ``retry_max``.  An empty ``targets`` goes back to the webhook URL.
+
+        Example: ``fake_api.set_webhook_targets([a.webhook_target, b.webhook_target])``.
+        """
+        self.webhook_delivery.config = WebhookConfig(
+            targets=tuple(targets),
+            mode=WebhookMode(mode),
+            seed=seed,
+            retry_initial=retry_initial,
+            retry_max=retry_max,
+            timeout=timeout,
+            concurrency=concurrency,
+        )
+        if self.running:
+            self.webhook_delivery.reconcile()
+
+    def webhook_attempts(
+        self, update_id: int | None = None, target: str | None = None
+    ) -> list[DeliveryAttempt]:
+        """Every POST the fake made to a webhook target (failed ones included)."""
+        return self.webhook_delivery.deliveries(update_id, target)
+
+    def webhook_received(self, target: str) -> list[int]:
+        """Update ids ``target`` acknowledged with 2xx, in the order it did."""
+        return self.webhook_delivery.received_by(target)
+
+    async def wait_webhook_delivered(
+        self,
+        update_id: int,
+        target: str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until ``target`` (default: the delivery as a whole) acknowledged the update."""
+
+        def delivered() -> bool:
+            if target is None:
+                return update_id in self.webhook_acknowledged
+            return target in self.webhook_delivery.acknowledged.get(update_id, set())
+
+        await self.wait_until(
+            delivered, timeout, f"webhook delivery of update {update_id} to {target or 'all'}"
+        )
+
+    # ================================================================== counting helpers
+
+    def messages_with(
+        self,
+        marker: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        from_bot: bool | None = True,
+    ) -> list[JSON]:
+        """Existing messages whose text or caption contains ``marker`` as a whole token.
+
+        ``marker`` must not touch a letter, digit or underscore on either side, so "Q-004"
+        does not match "Q-0042".  By default only the bot's messages count (``from_bot=False``
+        takes the others, ``None`` all), in every chat or in ``chat_id``, optionally in one
+        forum thread.  Each message counts once, however often it repeats the marker;
+        deleted messages do not count, an edited one counts with its current text.
+        """
+        pattern = re.compile(rf"(?<!\w){re.escape(marker)}(?!\w)")
+        return [
+            message
+            for message in self._selected_messages(chat_id, thread_id, from_bot)
+            if pattern.search(message.get("text") or message.get("caption") or "")
+        ]
+
+    def count_messages_with(
+        self,
+        marker: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        from_bot: bool | None = True,
+    ) -> int:
+        """How many distinct messages carry ``marker`` (see :meth:`messages_with`).
+
+        Example: ``fake_api.count_messages_with("Q-0042", chat_id=STAFF_CHAT.id) == 1``.
+        """
+        return len(
+            self.messages_with(marker, chat_id=chat_id, thread_id=thread_id, from_bot=from_bot)
+        )
+
+    def marker_counts(
+        self,
+        markers: Iterable[str],
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        from_bot: bool | None = True,
+    ) -> Counter[str]:
+        """Messages per marker, zeros included: lost = count 0, duplicated = count > 1.
+
+        Example::
+
+            counts = fake_api.marker_counts(f"Q-{i:04}" for i in range(100))
+            assert [m for m, n in counts.items() if n != 1] == []
+        """
+        wanted = list(dict.fromkeys(markers))
+        counts: Counter[str] = Counter(dict.fromkeys(wanted, 0))
+        if not wanted:
+            return counts
+        alternatives = "|".join(re.escape(m) for m in sorted(wanted, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        for message in self._selected_messages(chat_id, thread_id, from_bot):
+            found = set(pattern.findall(message.get("text") or message.get("caption") or ""))
+            counts.update(found)
+        return counts
+
+    def thread_messages(
+        self, chat_id: int, thread_id: int, *, include_service: bool = False
+    ) -> list[JSON]:
+        """The messages of one forum thread in order (the bot's and everyone else's).
+
+        Service messages (topic created/closed/reopened/edited) are left out unless
+        ``include_service``.
+        """
+        return [
+            message
+            for message in self._selected_messages(chat_id, thread_id, None)
+            if include_service or not any(key.startswith("forum_topic_") for key in message)
+        ]
+
+    def _selected_messages(
+        self, chat_id: int | None, thread_id: int | None, from_bot: bool | None
+    ) -> list[JSON]:
+        selected = []
+        for (chat, _), message in sorted(self.messages.items()):
+            if chat_id is not None and chat != chat_id:
+                continue
+            if thread_id is not None and message.get("message_thread_id") != thread_id:
+                continue
+            if from_bot is not None:
+                is_bot = message.get("from", {}).get("id") == self.bot_id
+                if is_bot != from_bot:
+                    continue
+            selected.append(message)
+        return selected
 
     # ================================================================== violations
 
@@ -627,10 +912,21 @@ class FakeBotApi:
         calls = "\n".join(f"  {c.summary()}" for c in self.calls()[-last:]) or "  (none)"
         violations = "\n".join(f"  {v}" for v in self.violations) or "  (none)"
         pending = [u["update_id"] for u in self.pending_updates]
-        return (
+        text = (
             f"recent calls (getUpdates omitted):\n{calls}\nviolations:\n{violations}\n"
             f"pending update ids: {pending}; confirmed offset: {self.confirmed_offset}"
         )
+        faults = self.fault_counts()
+        if faults:
+            text += f"\ninjected faults: {dict(faults)}"
+        attempts = self.webhook_delivery.attempts
+        if attempts:
+            failed = sum(not a.ok for a in attempts)
+            text += f"\nwebhook: {len(attempts)} attempts, {failed} failed"
+            failure = self.webhook_delivery.last_error()
+            if failure is not None:
+                text += f"; last error: {failure.target}: {failure.error}"
+        return text
 
     def _violation(self, method: str, parameter: str, message: str) -> None:
         self.violations.append(Violation(method, parameter, message))
@@ -648,7 +944,7 @@ class FakeBotApi:
 
     # ================================================================== HTTP entry point
 
-    async def _handle(self, request: HttpRequest) -> HttpResponse:
+    async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         received = time.monotonic()
         if request.path.startswith("/file/bot"):
             return self._serve_file(request)
@@ -681,6 +977,21 @@ class FakeBotApi:
             timestamp=received,
         )
         self.recorded.append(call)
+        # Only valid calls draw a fault: an invalid one is answered 400 and fails the test.
+        fault = (
+            self.faults.draw(decoded.known_method.name)
+            if decoded.known_method is not None and not decoded.issues
+            else None
+        )
+        if fault is not None:
+            call.fault = fault.mode.value
+            if fault.mode is not FaultMode.LATE:
+                # Lost before Telegram processed it: nothing changes in the simulation.
+                call.status, call.response = fault.error_payload()
+                self._notify()
+                if fault.mode is FaultMode.DROP:
+                    return None
+                return HttpResponse.json(call.status, call.response)
         files_token = _CURRENT_FILES.set(call.files)
         try:
             status, payload = await self._answer(decoded.known_method, decoded, call)
@@ -692,7 +1003,10 @@ class FakeBotApi:
         finally:
             _CURRENT_FILES.reset(files_token)
             self._notify()
-        return HttpResponse.json(status, payload)
+        response = HttpResponse.json(status, payload)
+        if fault is not None:  # late: carried out above, answered after the client gave up
+            response.delay = fault.rule.late_delay
+        return response
 
     async def _answer(
         self, method: MethodSpec | None, decoded: DecodedCall, call: RecordedCall
@@ -1087,6 +1401,7 @@ class FakeBotApi:
             "has_custom_certificate": "certificate" in params,
             "max_connections": params.get("max_connections", 40),
         }
+        self.webhook_secret = params.get("secret_token")
         if "ip_address" in params:
             self.webhook["ip_address"] = params["ip_address"]
         if "allowed_updates" in params:
@@ -1094,12 +1409,15 @@ class FakeBotApi:
             self.webhook["allowed_updates"] = list(params["allowed_updates"])
         if params.get("drop_pending_updates"):
             self._drop_pending()
+        self.webhook_delivery.reconcile()
         return True
 
     def _delete_webhook(self, params: JSON) -> bool:
         self.webhook = None
+        self.webhook_secret = None
         if params.get("drop_pending_updates"):
             self._drop_pending()
+        self.webhook_delivery.reconcile()
         return True
 
     def _drop_pending(self) -> None:
@@ -1113,8 +1431,28 @@ class FakeBotApi:
         info: JSON = {"url": "", "has_custom_certificate": False}
         if self.webhook is not None:
             info.update(self.webhook)
+            failed = self.webhook_delivery.last_error()
+            if failed is not None:
+                info["last_error_date"] = int(time.time() - (time.monotonic() - failed.started))
+                info["last_error_message"] = failed.error or "delivery failed"
         info["pending_update_count"] = len(self.pending_updates)
         return info
+
+    def _webhook_queue(self) -> list[JSON]:
+        """Pending updates a webhook delivers, oldest first (kinds not allowed are dropped)."""
+        return self._deliverable(len(self.pending_updates) or 1)
+
+    def _webhook_done(self, update: JSON) -> None:
+        """A webhook delivery was acknowledged (by every target, in ``all`` mode)."""
+        update_id = update["update_id"]
+        self.pending_updates = [u for u in self.pending_updates if u is not update]
+        self.webhook_acknowledged.add(update_id)
+        self.delivered_update_ids.add(update_id)
+        lowest_pending = self.pending_updates[0]["update_id"] if self.pending_updates else None
+        self.confirmed_offset = max(
+            self.confirmed_offset, update_id + 1 if lowest_pending is None else lowest_pending
+        )
+        self._notify()
 
     # ---------------------------------------------------------------- commands
 

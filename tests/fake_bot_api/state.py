@@ -140,6 +140,10 @@ class RecordedCall:
     timestamp: float
     status: int = 0
     response: JSON = field(default_factory=dict)
+    #: the injected fault ("http_500", "drop", "retry_after", "late"), if any.  ``ok`` stays
+    #: the truth about Telegram's side: a ``late`` call was carried out, so it is ``ok``
+    #: although the client timed out; the other modes are never ``ok``.
+    fault: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -156,6 +160,8 @@ class RecordedCall:
     def summary(self) -> str:
         params = ", ".join(f"{k}={v!r}"[:80] for k, v in self.params.items())
         outcome = "ok" if self.ok else f"{self.status} {self.error}"
+        if self.fault is not None:
+            outcome += f" [injected: {self.fault}]"
         return f"#{self.index} {self.method}({params}) -> {outcome}"
 
 
