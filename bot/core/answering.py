@@ -68,6 +68,13 @@ class Reply:
     #: the message had no words to match (emoji, punctuation, empty): the
     #: person is asked to write the question in words; nothing to hand over
     no_words: bool = False
+    #: the reply offers to pass the question to the Biuro (a "yes" accepts it)
+    offers_handover: bool = False
+
+    @property
+    def intent_is_conversation(self) -> bool:
+        """A greeting, thanks, help or "a person, please": not a question about a topic."""
+        return (self.intent or "").startswith("bot.")
 
     @property
     def text(self) -> str:
@@ -147,6 +154,7 @@ class Assistant:
                 sources=reply.sources,
                 related=reply.related,
                 translated=reply.translated,
+                offers_handover=reply.offers_handover,
             )
         options: tuple[TopicOption, ...] = ()
         if decision.action is Action.CLARIFY:
@@ -174,6 +182,7 @@ class Assistant:
                 html="\n".join(lines),
                 alternatives=decision.alternatives,
                 options=options,
+                offers_handover=True,
             )
         return Reply(
             action=Action.HANDOFF,
@@ -221,6 +230,8 @@ class Assistant:
             sources=sources,
             related=related,
             translated=translated,
+            # Where a fact is missing, the answer offers to pass the question on.
+            offers_handover=any(f.status is FactStatus.MISSING for f in topic.facts),
         )
 
     def render_answer(self, topic: Topic, lang: str, now: datetime) -> str:

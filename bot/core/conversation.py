@@ -1,9 +1,13 @@
 """A resident's private conversation: what happens to each message.
 
-While the person has an open question, nothing is answered automatically:
-their messages go to the same ticket. Otherwise the assistant answers,
-clarifies between two topics, or passes the question to the Biuro (a wrong
-confident answer is worse than a handover).
+The assistant answers, clarifies between two topics, or passes the question
+to the Biuro (a wrong confident answer is worse than a handover). An open
+ticket does not silence it: a question it can answer is answered, and staff
+see a note of it in the person's topic; anything else joins the ticket.
+
+Every use case runs inside one transaction (see :mod:`bot.core.inbox`); the
+caller renders the returned :class:`Outcome` and queues it in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -15,12 +19,44 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.answering import Assistant, Reply
-from bot.core.inbox import Inbox, InboxStore, MessageRef, Person, PersonInfo
+from bot.core.inbox import Inbox, InboxUnit, Person, PersonInfo
 from bot.core.knowledge import DEFAULT_LANGUAGE, LANGUAGES
 from bot.core.matching import Action
+from bot.core.messages import MessageRef
+from bot.core.text import normalise
 from bot.core.translation import Translator
 
 logger = logging.getLogger(__name__)
+
+#: Short answers that accept the assistant's offer to pass a question on.
+YES_WORDS = frozenset(
+    normalise(word)
+    for word in (
+        "tak",
+        "tak prosze",
+        "tak poprosze",
+        "poprosze",
+        "prosze",
+        "tak przekaz",
+        "przekaz",
+        "dobrze",
+        "ok",
+        "okej",
+        "jasne",
+        "chetnie",
+        "yes",
+        "yes please",
+        "please",
+        "sure",
+        "ok please",
+        "так",
+        "так будь ласка",
+        "будь ласка",
+        "добре",
+        "передайте",
+        "да",
+    )
+)
 
 
 class OutcomeKind(StrEnum):
@@ -43,6 +79,10 @@ class Outcome:
     text_html: str
     reply: Reply | None = None
     ticket_id: int | None = None
+    #: the language of this reply (the message's own, when it was recognised)
+    language: str = DEFAULT_LANGUAGE
+    #: a language to offer as the person's setting (they wrote in it)
+    suggest_language: str | None = None
 
 
 def negotiate_language(language_code: str | None) -> str:
@@ -53,49 +93,58 @@ def negotiate_language(language_code: str | None) -> str:
     return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def is_yes(text: str) -> bool:
+    """Whether a short message accepts an offer ("tak", "yes", "так")."""
+    return normalise(text).strip(" !.") in YES_WORDS
+
+
 @dataclass(repr=False)
 class Conversation:
     """Use cases of the private chat with a resident."""
 
     assistant: Assistant
     inbox: Inbox
-    store: InboxStore
     translator: Callable[[str], Translator]
+    #: the language a message is written in, or None when it cannot tell
+    detect_language: Callable[[str], str | None] | None = None
 
-    async def person(self, info: PersonInfo, now: datetime) -> Person:
+    def person(self, unit: InboxUnit, info: PersonInfo, now: datetime) -> Person:
         """The stored person (created on first contact with their language)."""
-        existing = await self.store.person_by_telegram_id(info.telegram_id)
+        existing = unit.inbox.person_by_telegram_id(info.telegram_id)
         language = existing.language if existing else negotiate_language(info.language_code)
-        return await self.store.upsert_person(info, language, now)
+        return unit.inbox.save_person(info, language, now)
 
-    async def on_message(self, info: PersonInfo, message: MessageRef, now: datetime) -> Outcome:
+    def _language_of(self, person: Person, text: str) -> tuple[str, str | None]:
+        """The reply's language and, if it differs from the setting, the one to offer."""
+        if self.detect_language is None or not text:
+            return person.language, None
+        detected = self.detect_language(text)
+        if detected is None or detected == person.language or detected not in LANGUAGES:
+            return person.language, None
+        return detected, detected
+
+    def on_message(
+        self, unit: InboxUnit, info: PersonInfo, message: MessageRef, now: datetime
+    ) -> Outcome:
         """Handle a message (text, or media with an optional caption)."""
-        person = await self.person(info, now)
-        t = self.translator(person.language)
-        ticket = await self.inbox.active_ticket(person)
-        if ticket is not None:
-            ticket = await self.inbox.add_to_ticket(person, ticket, message, now)
-            if message.text:
-                await self.store.remember_question(person.id, message.message_id, message.text)
-            return Outcome(
-                OutcomeKind.ADDED_TO_TICKET,
-                person,
-                t.gettext(
-                    "Your question is waiting for the Biuro staff, so I am not answering "
-                    "automatically. I have added this message to it; the reply will come here."
-                ),
-                ticket_id=ticket.id,
-            )
+        person = self.person(unit, info, now)
         text = message.text or ""
-        if person.awaiting_question or (not text.strip() and message.text is None):
+        lang, suggest = self._language_of(person, text)
+        t = self.translator(lang)
+        ticket = self.inbox.active_ticket(unit, person)
+        if ticket is not None:
+            return self._with_ticket(unit, person, ticket.id, message, now, lang, suggest)
+        if person.awaiting_question or (message.media and not text.strip()):
             # A question for a person, or a photo/document without a caption.
-            return await self._hand_off(person, message, now, reply=None)
+            return self._hand_off(unit, person, message, now, reply=None, lang=lang)
+        if person.handover_offered and is_yes(text):
+            return self.ask_official(unit, info, now, lang=lang)
 
-        reply = self.assistant.respond(text, lang=person.language, now=now)
+        reply = self.assistant.respond(text, lang=lang, now=now)
         if reply.no_words:
-            return Outcome(OutcomeKind.NO_WORDS, person, reply.html, reply=reply)
+            return Outcome(OutcomeKind.NO_WORDS, person, reply.html, reply=reply, language=lang)
         if reply.intent == "bot.human":
-            await self.store.set_awaiting_question(person.id, True)
+            unit.inbox.set_awaiting_question(person.id, True)
             return Outcome(
                 OutcomeKind.ASK_FOR_QUESTION,
                 person,
@@ -103,33 +152,102 @@ class Conversation:
                 + "\n\n"
                 + t.gettext("Write your question in one message and I will pass it on."),
                 reply=reply,
+                language=lang,
             )
         if reply.action in (Action.ANSWER, Action.CLARIFY):
-            await self.store.remember_question(person.id, message.message_id, text)
+            if text and not reply.intent_is_conversation:
+                unit.inbox.remember_question(person.id, message.message_id, text)
+            if reply.offers_handover != person.handover_offered:
+                unit.inbox.set_handover_offered(person.id, reply.offers_handover)
             kind = OutcomeKind.ANSWER if reply.action is Action.ANSWER else OutcomeKind.CLARIFY
-            return Outcome(kind, person, reply.html, reply=reply)
-        await self.store.log_unanswered(
+            return Outcome(
+                kind, person, reply.html, reply=reply, language=lang, suggest_language=suggest
+            )
+        unit.inbox.log_unanswered(
             person.id,
             text,
-            person.language,
+            lang,
             reply.alternatives[0] if reply.alternatives else None,
             now,
         )
-        return await self._hand_off(person, message, now, reply=reply)
+        return self._hand_off(unit, person, message, now, reply=reply, lang=lang)
 
-    async def _hand_off(
-        self, person: Person, message: MessageRef, now: datetime, *, reply: Reply | None
+    def _with_ticket(
+        self,
+        unit: InboxUnit,
+        person: Person,
+        ticket_id: int,
+        message: MessageRef,
+        now: datetime,
+        lang: str,
+        suggest: str | None,
     ) -> Outcome:
-        t = self.translator(person.language)
+        """A message while the person's question is with staff."""
+        ticket = self.inbox.active_ticket(unit, person)
+        assert ticket is not None and ticket.id == ticket_id
+        t = self.translator(lang)
+        text = message.text or ""
+        if text and not message.media and not person.awaiting_question:
+            reply = self.assistant.respond(text, lang=lang, now=now)
+            if reply.action is Action.ANSWER and not reply.intent_is_conversation:
+                unit.inbox.remember_question(person.id, message.message_id, text)
+                self.inbox.note_answered(
+                    unit,
+                    person,
+                    ticket,
+                    message,
+                    self.assistant.title(reply.intent or "", DEFAULT_LANGUAGE),
+                    now,
+                )
+                return Outcome(
+                    OutcomeKind.ANSWER,
+                    person,
+                    reply.html,
+                    reply=reply,
+                    ticket_id=ticket.id,
+                    language=lang,
+                    suggest_language=suggest,
+                )
+        if text:
+            unit.inbox.remember_question(person.id, message.message_id, text)
+        ticket = self.inbox.add_to_ticket(unit, person, ticket, message, now)
+        if person.awaiting_question:
+            unit.inbox.set_awaiting_question(person.id, False)
+        return Outcome(
+            OutcomeKind.ADDED_TO_TICKET,
+            person,
+            t.gettext(
+                "I have added this message to your question for the Biuro staff; "
+                "their reply will come here."
+            ),
+            ticket_id=ticket.id,
+            language=lang,
+        )
+
+    def _hand_off(
+        self,
+        unit: InboxUnit,
+        person: Person,
+        message: MessageRef,
+        now: datetime,
+        *,
+        reply: Reply | None,
+        lang: str,
+    ) -> Outcome:
+        t = self.translator(lang)
         if message.text:
-            await self.store.remember_question(person.id, message.message_id, message.text)
-        submitted = await self.inbox.submit(
+            unit.inbox.remember_question(person.id, message.message_id, message.text)
+        if person.handover_offered:
+            unit.inbox.set_handover_offered(person.id, False)
+        submitted = self.inbox.submit(
+            unit,
             person,
             message,
             now,
             guesses=reply.alternatives if reply else (),
-            titles=lambda topic: self.assistant.title(topic, "pl"),
+            titles=lambda topic: self.assistant.title(topic, DEFAULT_LANGUAGE),
         )
+        # Said only now that the post to the staff group is stored with the ticket.
         return Outcome(
             OutcomeKind.HANDED_OFF,
             person,
@@ -140,31 +258,37 @@ class Conversation:
             ),
             reply=reply,
             ticket_id=submitted.ticket.id,
+            language=lang,
         )
 
-    async def ask_official(self, info: PersonInfo, now: datetime) -> Outcome:
-        """The person pressed "ask an official": pass their last question on."""
-        person = await self.person(info, now)
-        t = self.translator(person.language)
-        if await self.inbox.active_ticket(person) is not None:
+    def ask_official(
+        self, unit: InboxUnit, info: PersonInfo, now: datetime, *, lang: str | None = None
+    ) -> Outcome:
+        """The person asked for an official: pass their last question on."""
+        person = self.person(unit, info, now)
+        lang = lang or person.language
+        t = self.translator(lang)
+        if self.inbox.active_ticket(unit, person) is not None:
             return Outcome(
                 OutcomeKind.ADDED_TO_TICKET,
                 person,
                 t.gettext(
                     "Your question is already with the Biuro staff; the reply will come here."
                 ),
+                language=lang,
             )
         if person.last_question_message_id is not None:
             message = MessageRef(
                 person.telegram_id, person.last_question_message_id, person.last_question_text
             )
-            return await self._hand_off(person, message, now, reply=None)
-        return await self.request_question(info, now)
+            return self._hand_off(unit, person, message, now, reply=None, lang=lang)
+        return self.request_question(unit, info, now)
 
-    async def request_question(self, info: PersonInfo, now: datetime) -> Outcome:
+    def request_question(self, unit: InboxUnit, info: PersonInfo, now: datetime) -> Outcome:
         """``/pytanie`` without text: the next message goes to a person."""
-        person = await self.person(info, now)
-        await self.store.set_awaiting_question(person.id, True)
+        person = self.person(unit, info, now)
+        if not person.awaiting_question:
+            unit.inbox.set_awaiting_question(person.id, True)
         t = self.translator(person.language)
         return Outcome(
             OutcomeKind.ASK_FOR_QUESTION,
@@ -173,4 +297,34 @@ class Conversation:
                 "Write your question in one message and I will pass it to the staff of the "
                 "Biuro Dialogu i Innowacji Miejskich. The reply will come here."
             ),
+            language=person.language,
         )
+
+    def on_edit(
+        self, unit: InboxUnit, info: PersonInfo, message: MessageRef, now: datetime
+    ) -> bool:
+        """A person edited a message: staff see the new text if their question is open."""
+        person = unit.inbox.person_by_telegram_id(info.telegram_id)
+        if person is None or not message.text:
+            return False
+        return self.inbox.edited(unit, person, message, now)
+
+    def choose_language(self, unit: InboxUnit, person: Person, language: str) -> Person:
+        """The person chose a language; returns them with it."""
+        if language not in LANGUAGES:
+            return person
+        unit.inbox.set_language(person.id, language)
+        return Person(**{**person.__dict__, "language": language, "language_chosen": True})
+
+    def record_feedback(
+        self,
+        unit: InboxUnit,
+        person: Person,
+        topic: str,
+        helpful: bool,
+        chat_id: int,
+        message_id: int,
+        now: datetime,
+    ) -> None:
+        """The person said whether an answer helped (a second tap changes the vote)."""
+        unit.inbox.record_feedback(person.id, topic[:64], helpful, chat_id, message_id, now)
