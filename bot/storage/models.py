@@ -31,6 +31,7 @@ class PersonRow(SQLModel, table=True):
     )
     last_question_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     blocked_at: datetime | None = Field(default=None)
+    handover_offered: bool = Field(default=False)
 
 
 class TicketRow(SQLModel, table=True):
@@ -100,13 +101,66 @@ class UnansweredRow(SQLModel, table=True):
     created_at: datetime
 
 
-class ProcessedUpdateRow(SQLModel, table=True):
-    """An update already handled (a redelivery must not act twice)."""
+class InboundUpdateRow(SQLModel, table=True):
+    """An update from Telegram, stored on receipt and marked when its effects are stored.
 
-    __tablename__ = "processed_update"
+    The raw ``payload`` is kept only until the update is processed (it holds
+    the person's name and text); the id stays, so a redelivery acts once.
+    """
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (Index("ix_inbound_pending", "processed_at", "update_id"),)
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    processed_at: datetime
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime
+    processed_at: datetime | None = None
+    attempts: int = Field(default=0)
+    failed: bool = Field(default=False)
+    error: str | None = Field(default=None, max_length=500)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to deliver, stored with the state change that caused it.
+
+    ``lane`` is ``private`` (a person's chat) or ``staff`` (the staff group);
+    ``key`` orders the messages of one chat or topic (one in flight at a time).
+    ``payload`` is the JSON of a :mod:`bot.core.messages` value.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at", "id"),
+        Index("ix_outbox_key", "key", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lane: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    person_id: int | None = Field(default=None, index=True)
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    error: str | None = Field(default=None, max_length=500)
+
+
+class LeaseRow(SQLModel, table=True):
+    """A named job held by one bot process at a time (replicas share the database)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=64)
+    until: datetime
 
 
 class LearnedExampleRow(SQLModel, table=True):
@@ -178,6 +232,7 @@ class DeliveryRow(SQLModel, table=True):
     language: str = Field(default="pl", max_length=8)
     state: str = Field(default="pending", max_length=16)
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    attempts: int = Field(default=0)
     updated_at: datetime
 
 
