@@ -7,14 +7,17 @@ arguments, configures logging, loads content and calls the core.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.content import ContentError
 from bot.content.loader import check_content, max_age_from
@@ -32,6 +35,9 @@ from bot.evaluation import (
 )
 from bot.i18n import CatalogError
 from bot.services import PROJECT_ROOT, Engine, build_engine
+
+if TYPE_CHECKING:
+    from bot.telegram.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -341,16 +347,104 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Start the Telegram bot with long polling."""
-    from bot.telegram.runner import run_polling
-
-    return run_polling(args, out)
+    return _run_bot(out, webhook=False)
 
 
 def cmd_webhook(args: argparse.Namespace, out: TextIO) -> int:
     """Start the Telegram bot behind a webhook."""
-    from bot.telegram.runner import run_webhook
+    return _run_bot(out, webhook=True)
 
-    return run_webhook(args, out)
+
+def _run_bot(out: TextIO, *, webhook: bool) -> int:
+    """The composition root of the bot: settings, logging, content, database, services."""
+    from bot.config import SettingsError, load_settings, read_environment
+
+    try:
+        settings = load_settings(read_environment(), webhook=webhook)
+    except SettingsError as exc:
+        print(f"torun-bot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.getLogger().setLevel(settings.log_level)
+    logging.getLogger("bot").setLevel(settings.log_level)
+    try:
+        engine = build_engine(settings.content_dir, max_age_days=settings.content_max_age_days)
+    except (ContentError, CatalogError) as exc:
+        print(f"torun-bot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+    from bot.storage.database import Database
+    from bot.telegram.app import build_application
+    from bot.telegram.runtime import Runtime, Webhook
+    from bot.wiring import build_services
+
+    try:
+        db = Database.connect(settings.database_url)
+    except Exception as exc:  # a wrong URL, a server that is down: one clear line
+        print(
+            f"torun-bot: cannot open the database ({settings.database_url.split('@')[-1]}): "
+            f"{exc.__class__.__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    services = build_services(settings, engine, db)
+    hook = None
+    if webhook:
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        hook = Webhook(
+            url=settings.webhook_url,
+            secret=settings.webhook_secret.get(),
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+        )
+    runtime = Runtime(services, build_application(settings), webhook=hook)
+    try:
+        return asyncio.run(_serve(runtime, out))
+    finally:
+        db.close()
+
+
+async def _serve(runtime: Runtime, out: TextIO) -> int:
+    """Run until SIGINT/SIGTERM; SIGHUP reloads the content after checking it."""
+    from telegram.error import InvalidToken, NetworkError
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            loop.add_signal_handler(getattr(signal, name), stop.set)
+    reloads: set[asyncio.Task[object]] = set()
+    if hasattr(signal, "SIGHUP"):
+
+        def on_sighup() -> None:
+            task = loop.create_task(runtime.reload())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await runtime.start()
+            break
+        except InvalidToken:
+            print("torun-bot: cannot start: Telegram refused TELEGRAM_TOKEN", file=sys.stderr)
+            return EXIT_USAGE
+        except NetworkError as exc:
+            print(
+                f"torun-bot: Telegram is not reachable ({exc}); trying again in {delay:.0f} s",
+                file=sys.stderr,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 60.0)
+    else:
+        return EXIT_OK
+    mode = "webhook" if runtime.webhook is not None else "polling Telegram"
+    out.write(f"torun-bot: {mode} (Ctrl+C stops)\n")
+    out.flush()
+    await stop.wait()
+    await runtime.stop()
+    return EXIT_OK
 
 
 def cmd_export_learned(args: argparse.Namespace, out: TextIO) -> int:

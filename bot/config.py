@@ -67,6 +67,10 @@ class Settings:
     content_max_age_days: int = 365
     reminder_after: timedelta = timedelta(hours=4)
     reminder_check_every: timedelta = timedelta(minutes=5)
+    #: a question staff answered closes by itself after this long without messages
+    ticket_quiet: timedelta = timedelta(hours=72)
+    #: who may announce, reload and add examples (empty: the staff group's administrators)
+    staff_admin_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
@@ -173,6 +177,14 @@ def load_settings(env: Mapping[str, str], *, webhook: bool = False) -> Settings:
     if not 0 < rate <= 30:
         raise SettingsError("BROADCAST_RATE", "must be between 0 and 30 messages per second")
 
+    admins_raw = env.get("STAFF_ADMIN_IDS", "").replace(";", ",")
+    try:
+        staff_admin_ids = frozenset(int(part) for part in admins_raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(
+            "STAFF_ADMIN_IDS", f"must be Telegram user ids separated by commas, got {admins_raw!r}"
+        ) from exc
+
     level = (env.get("LOG_LEVEL", "") or "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -187,6 +199,8 @@ def load_settings(env: Mapping[str, str], *, webhook: bool = False) -> Settings:
         content_max_age_days=_int(env, "CONTENT_MAX_AGE_DAYS", 365),
         reminder_after=timedelta(minutes=_int(env, "TICKET_REMINDER_MINUTES", 240)),
         reminder_check_every=timedelta(minutes=_int(env, "TICKET_REMINDER_CHECK_MINUTES", 5)),
+        ticket_quiet=timedelta(hours=_int(env, "TICKET_QUIET_HOURS", 72)),
+        staff_admin_ids=staff_admin_ids,
         webhook_url=webhook_url,
         webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
         webhook_port=_int(env, "WEBHOOK_PORT", 8443),

@@ -1,54 +1,49 @@
-"""The composition root of the Telegram bot: one place that wires everything.
+"""The Telegram application: every handler registered in one place.
 
-``build_application`` registers every handler (the order matters where noted),
-the reminder job and the command menus; tests pass their own ``request`` or a
-base URL of a fake Bot API on 127.0.0.1.
+``build_application`` builds PTB's ``Application`` without its own updater
+(updates come in through :mod:`bot.telegram.ingest`, stored before they are
+confirmed), with concurrent per-chat ordered processing and Telegram's rate
+limits; :class:`bot.telegram.runtime.Runtime` runs it. Tests pass their own
+``request`` objects to talk to a fake Bot API on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
-from telegram import (
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    Message,
-    Update,
-)
+from telegram import BotCommandScopeAllPrivateChats, BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.core.conversation import Conversation
-from bot.core.inbox import Inbox
-from bot.core.knowledge import LANGUAGES
+from bot.core.inbox import STAFF_LANGUAGE
+from bot.core.knowledge import DEFAULT_LANGUAGE, LANGUAGES
 from bot.core.menu import COMMAND_ALIASES, RESIDENT_COMMANDS, STAFF_COMMAND_NAMES
-from bot.services import Engine
-from bot.storage.database import Database
-from bot.storage.repository import SqlInboxStore
+from bot.core.translation import Translator
 from bot.telegram import render
-from bot.telegram.context import SERVICES_KEY, BotServices, services_of
-from bot.telegram.desk import TelegramPersonChannel, TelegramStaffDesk
-from bot.telegram.features import DatedFeatures
 from bot.telegram.handlers import common, notifications, residents, staff
+from bot.telegram.ingest import PerChatProcessor
+from bot.telegram.ratelimit import TelegramLimits
 
 logger = logging.getLogger(__name__)
 
 #: Updates the bot asks Telegram for (explicit, so nothing new arrives unasked).
-ALLOWED_UPDATES: list[str] = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES: list[str] = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 async def _route_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,50 +52,35 @@ async def _route_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None:
         return
     chat_id = query.message.chat.id if isinstance(query.message, Message) else None
-    if chat_id == services_of(context).settings.staff_chat_id:
+    from bot.telegram.context import bot_context
+
+    if chat_id == bot_context(context).services.settings.staff_chat_id:
         await staff.on_staff_button(update, context)
     else:
         await residents.on_button(update, context)
 
 
-async def _remind(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Post one reminder per question that has waited too long."""
-    svc = services_of(context)
-    await svc.inbox.remind(svc.now(), svc.settings.reminder_after)
-
-
-async def on_start(application: Application) -> None:  # type: ignore[type-arg]
-    """After initialize(): command menus, then resume broadcasts and plan reminders."""
-    await publish_commands(application)
-    svc: BotServices = application.bot_data[SERVICES_KEY]
-    if isinstance(svc.extras, DatedFeatures):
-        await svc.extras.start()
-
-
-async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
-    """Before shutdown: stop sending (unfinished broadcasts resume next time)."""
-    svc: BotServices = application.bot_data[SERVICES_KEY]
-    if isinstance(svc.extras, DatedFeatures):
-        await svc.extras.stop()
-
-
-async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def publish_commands(
+    application: Application,  # type: ignore[type-arg]
+    staff_chat_id: int,
+    translators: dict[str, Translator],
+) -> None:
     """Command menus per language (private chats) and for the staff group."""
-    svc: BotServices = application.bot_data[SERVICES_KEY]
     bot = application.bot
     try:
         await bot.set_my_commands(
-            render.resident_commands(svc.t("pl")), scope=BotCommandScopeAllPrivateChats()
+            render.resident_commands(translators[DEFAULT_LANGUAGE]),
+            scope=BotCommandScopeAllPrivateChats(),
         )
         for lang in LANGUAGES:
             await bot.set_my_commands(
-                render.resident_commands(svc.t(lang)),
+                render.resident_commands(translators[lang]),
                 scope=BotCommandScopeAllPrivateChats(),
                 language_code=lang,
             )
         await bot.set_my_commands(
-            render.staff_commands(svc.t("pl")),
-            scope=BotCommandScopeChat(chat_id=svc.settings.staff_chat_id),
+            render.staff_commands(translators[STAFF_LANGUAGE]),
+            scope=BotCommandScopeChat(chat_id=staff_chat_id),
         )
     except TelegramError as exc:
         # A wrong STAFF_CHAT_ID shows up here; the bot still serves residents.
@@ -112,13 +92,12 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
     private = filters.ChatType.PRIVATE
     staff_chat = filters.Chat(chat_id=staff_chat_id)
 
-    # Group -10 runs first: a redelivered update stops here.
-    application.add_handler(TypeHandler(Update, common.skip_redelivered), group=-10)
-    # Then a staff reply with the text of an announcement, which must never be
-    # relayed to a person even when written inside a person's topic.
+    # Group -5 first: a staff reply with the text of an announcement must never
+    # be relayed to a person, even when written inside a person's topic.
     application.add_handler(
         MessageHandler(
-            staff_chat & filters.REPLY & ~filters.COMMAND, notifications.announcement_text
+            staff_chat & filters.REPLY & ~filters.COMMAND & filters.UpdateType.MESSAGE,
+            notifications.announcement_text,
         ),
         group=-5,
     )
@@ -128,6 +107,9 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
     ]
     application.add_handlers(
         [
+            ChatMemberHandler(common.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            # Edits: a person's edited message reaches their open question.
+            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, residents.on_edited),
             CommandHandler("start", residents.start, filters=private),
             CommandHandler(["pomoc", "help"], residents.help_command, filters=private),
             CommandHandler(topic_commands, residents.topic_command, filters=private),
@@ -146,15 +128,19 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
             ),
             MessageHandler(
                 staff_chat
+                & filters.UpdateType.MESSAGE
                 & filters.IS_TOPIC_MESSAGE
                 & ~filters.COMMAND
                 & ~filters.StatusUpdate.ALL,
                 staff.on_staff_message,
             ),
             MessageHandler(
-                private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, residents.on_message
+                private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                residents.on_message,
             ),
-            MessageHandler(private & filters.COMMAND, residents.help_command),
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & filters.COMMAND, residents.help_command
+            ),
             CallbackQueryHandler(_route_button),
         ]
     )
@@ -163,61 +149,27 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
 
 def build_application(
     settings: Settings,
-    engine: Engine,
-    db: Database,
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-    clock: Callable[[], datetime] | None = None,
     rate_limiter: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """Build the bot: services, handlers, jobs and command menus."""
+    """The PTB application with every handler (no updater: see :mod:`bot.telegram.ingest`)."""
     builder = (
         ApplicationBuilder()
         .token(settings.token.get())
         .base_url(settings.api_url)
         .base_file_url(settings.file_url)
-        .post_init(on_start)
-        .post_stop(on_stop)
+        .updater(None)
+        .job_queue(None)
+        .concurrent_updates(PerChatProcessor())
     )
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     if rate_limiter:
-        # Telegram's limits (about 30 messages/s overall, 20/min per group), with
-        # retries on 429 so announcements never drop a message.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(TelegramLimits())  # type: ignore[arg-type]
     application = builder.build()
-
-    store = SqlInboxStore(db)
-    inbox = Inbox(
-        store=store,
-        desk=TelegramStaffDesk(application.bot, settings.staff_chat_id),
-        people=TelegramPersonChannel(application.bot),
-        translator=engine.catalogs,
-        staff_chat_id=settings.staff_chat_id,
-    )
-    conversation = Conversation(
-        assistant=engine.assistant, inbox=inbox, store=store, translator=engine.catalogs
-    )
-    services = BotServices(
-        settings=settings,
-        engine=engine,
-        db=db,
-        store=store,
-        inbox=inbox,
-        conversation=conversation,
-        clock=clock,
-    )
-    services.extras = DatedFeatures(services, application)
-    application.bot_data[SERVICES_KEY] = services
     register_handlers(application, settings.staff_chat_id)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            _remind,
-            interval=settings.reminder_check_every,
-            first=settings.reminder_check_every,
-            name="ticket-reminders",
-        )
     return application

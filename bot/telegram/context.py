@@ -1,70 +1,79 @@
-"""What handlers reach through ``context.bot_data``: the bot's services."""
+"""What handlers reach through ``context.bot_data``: the services and the running parts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from telegram import Message, User
+from telegram import Bot, Message, User
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.config import Settings
-from bot.core.answering import Assistant
-from bot.core.conversation import Conversation
-from bot.core.dates import local_now
-from bot.core.inbox import Inbox, MessageRef, PersonInfo
-from bot.core.translation import Translator
-from bot.services import Engine
-from bot.storage.database import Database
-from bot.storage.repository import SqlInboxStore
+from bot.core.broadcasting import Broadcaster
+from bot.core.inbox import PersonInfo
+from bot.core.messages import MessageRef
+from bot.services import ReloadResult
+from bot.wiring import Services
 
-if TYPE_CHECKING:
-    from bot.telegram.extras import Extras
+logger = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
+CONTEXT_KEY = "bot"
+#: How long the list of the staff group's administrators is trusted.
+ADMINS_FOR = 300.0
 
 
 @dataclass(repr=False)
-class BotServices:
-    """Long-lived services of a running bot (one instance per Application)."""
+class StaffAdmins:
+    """Who may send announcements, reload content and add examples.
 
-    settings: Settings
-    engine: Engine
-    db: Database
-    store: SqlInboxStore
-    inbox: Inbox
-    conversation: Conversation
-    clock: Callable[[], datetime] | None = None
-    #: features of the dated-knowledge issue (calendar, venues, subscriptions…)
-    extras: Extras | None = None
-    state: dict[str, Any] = field(default_factory=dict)
+    The staff group's administrators (asked from Telegram, cached for a few
+    minutes), or, when configured, a fixed list of staff user ids.
+    """
 
-    @property
-    def assistant(self) -> Assistant:
-        """The assistant on the current content."""
-        return self.engine.assistant
+    bot: Bot
+    chat_id: int
+    configured: frozenset[int] = frozenset()
+    _cache: tuple[float, frozenset[int]] | None = field(default=None)
 
-    def now(self) -> datetime:
-        """The current time in Europe/Warsaw (fixed in tests)."""
-        return local_now(self.clock() if self.clock else None)
+    async def allows(self, user_id: int) -> bool:
+        """Whether this user may use the administrators' commands."""
+        if self.configured:
+            return user_id in self.configured
+        now = time.monotonic()
+        if self._cache is None or now - self._cache[0] > ADMINS_FOR:
+            try:
+                members = await self.bot.get_chat_administrators(self.chat_id)
+            except TelegramError as exc:
+                logger.warning("could not read the staff group's administrators: %s", exc)
+                return False
+            ids = frozenset(
+                m.user.id
+                for m in members
+                if m.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+                and not m.user.is_bot
+            )
+            self._cache = (now, ids)
+        return user_id in self._cache[1]
 
-    def t(self, lang: str) -> Translator:
-        """The translator of a language."""
-        return self.engine.catalogs(lang)
 
-    def use_engine(self, engine: Engine) -> None:
-        """Switch to newly loaded content (``/przeladuj``, SIGHUP)."""
-        self.engine = engine
-        self.conversation.assistant = engine.assistant
+@dataclass(repr=False)
+class BotContext:
+    """The services of a running bot and the parts handlers need besides them."""
+
+    services: Services
+    broadcaster: Broadcaster
+    admins: StaffAdmins
+    reload: Callable[[], Awaitable[ReloadResult]]
 
 
-def services_of(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
-    """The services stored in the application's bot_data."""
-    services = context.bot_data[SERVICES_KEY]
-    assert isinstance(services, BotServices)
-    return services
+def bot_context(context: ContextTypes.DEFAULT_TYPE) -> BotContext:
+    """The bot context stored in the application's bot_data."""
+    found = context.bot_data[CONTEXT_KEY]
+    assert isinstance(found, BotContext)
+    return found
 
 
 def person_info(user: User) -> PersonInfo:
@@ -77,6 +86,23 @@ def person_info(user: User) -> PersonInfo:
     )
 
 
-def message_ref(message: Message, text: str | None) -> MessageRef:
-    """A reference to a Telegram message for the core (text or caption)."""
-    return MessageRef(chat_id=message.chat_id, message_id=message.message_id, text=text)
+def has_media(message: Message) -> bool:
+    """Whether a message carries something only a copy can pass on."""
+    return bool(
+        message.photo
+        or message.document
+        or message.video
+        or message.voice
+        or message.audio
+        or message.animation
+        or message.video_note
+    )
+
+
+def message_ref(message: Message, text: str | None = None) -> MessageRef:
+    """A reference to a Telegram message for the core (its text or caption)."""
+    if text is None:
+        text = message.text if message.text is not None else message.caption
+    return MessageRef(
+        chat_id=message.chat_id, message_id=message.message_id, text=text, media=has_media(message)
+    )

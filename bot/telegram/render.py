@@ -1,75 +1,49 @@
-"""Turning core results into Telegram messages: texts and inline keyboards.
+"""Turning core results into messages: texts and inline buttons.
 
 Every label goes through the translator; callback data through
-:mod:`bot.telegram.callbacks` (at most 64 bytes).
+:mod:`bot.core.callbacks` (at most 64 bytes). The results are core values
+(:class:`~bot.core.messages.OutMessage`), stored in the outbox and turned into
+Telegram's types by the sender; only the command menus are Telegram's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.answering import Reply
+from bot.core.callbacks import Callback, Kind
+from bot.core.conversation import Outcome, OutcomeKind
+from bot.core.dated import Phase, relevant_edition
 from bot.core.html import escape
-from bot.core.inbox import Person, Ticket, TicketState, describe_age
+from bot.core.inbox import Person, Ticket, TicketState, Unrecognised, describe_age
+from bot.core.knowledge import KnowledgeBase, KongresEdition
 from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
+from bot.core.messages import Button, Keyboard, OutMessage
+from bot.core.notifications import Theme
 from bot.core.translation import Translator
-from bot.telegram.callbacks import Callback, Kind
-
-if TYPE_CHECKING:
-    from bot.storage.repository import UnansweredSummary
-
-MESSAGE_LIMIT = 4096
 
 LANGUAGE_NAMES: dict[str, str] = {"pl": "Polski", "uk": "Українська", "en": "English"}
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """A message ready to send."""
-
-    text: str
-    keyboard: InlineKeyboardMarkup | None = None
+#: What a renderer returns: a text with its buttons.
+Rendered = OutMessage
 
 
-def _button(label: str, callback: Callback) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback.encode())
+def _button(label: str, callback: Callback) -> Button:
+    return Button(label, callback=callback.encode())
 
 
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split a long HTML text at paragraph or line breaks.
-
-    Answers are built from paragraphs, and tags never span a blank line in
-    our content, so splitting at line breaks keeps every part well-formed.
-    """
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
-        current = line
-    if current:
-        parts.append(current)
-    return parts
+def _rows(rows: Sequence[Sequence[Button]]) -> Keyboard:
+    return tuple(tuple(row) for row in rows if row)
 
 
-def answer(reply: Reply, t: Translator, *, extra: Sequence[InlineKeyboardButton] = ()) -> Rendered:
+def answer(reply: Reply, t: Translator, *, extra: Sequence[Button] = ()) -> Rendered:
     """An answer with feedback buttons, "ask an official" and related topics."""
     topic = reply.intent or ""
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[Button]] = []
     if topic.startswith("bot."):
         if topic in {"bot.greeting", "bot.help"}:
             return menu(t, text=reply.html)
@@ -85,14 +59,14 @@ def answer(reply: Reply, t: Translator, *, extra: Sequence[InlineKeyboardButton]
     for option in reply.related[:2]:
         rows.append([_button(option.title, Callback(Kind.TOPIC, (option.topic,)))])
     rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
-    return Rendered(reply.html, InlineKeyboardMarkup(rows))
+    return Rendered(reply.html, _rows(rows))
 
 
 def clarify(reply: Reply, t: Translator) -> Rendered:
     """The two best topics, and "Other – pass it to the Biuro"."""
     rows = [[_button(o.title, Callback(Kind.TOPIC, (o.topic,)))] for o in reply.options]
     rows.append([_button(t.gettext("Other – pass it to the Biuro"), Callback(Kind.ASK))])
-    return Rendered(reply.html, InlineKeyboardMarkup(rows))
+    return Rendered(reply.html, _rows(rows))
 
 
 def menu(t: Translator, *, text: str | None = None) -> Rendered:
@@ -101,14 +75,14 @@ def menu(t: Translator, *, text: str | None = None) -> Rendered:
     rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
     rows.append([_button(t.gettext("Language / Мова"), Callback(Kind.LANGUAGE))])
     body = text or t.gettext("Choose a topic, or simply write your question.")
-    return Rendered(body, InlineKeyboardMarkup(rows))
+    return Rendered(body, _rows(rows))
 
 
 def group_menu(group: MenuGroup, t: Translator, title: Callable[[str], str]) -> Rendered:
     """The topics of one menu group."""
     rows = [[_button(title(topic), Callback(Kind.TOPIC, (topic,)))] for topic in group.topics]
     rows.append([_button(t.gettext("« Menu"), Callback(Kind.MENU))])
-    return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", InlineKeyboardMarkup(rows))
+    return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", _rows(rows))
 
 
 def welcome(t: Translator, first_name: str) -> Rendered:
@@ -129,14 +103,13 @@ def welcome(t: Translator, first_name: str) -> Rendered:
             t.gettext("Choose a topic, or simply write your question."),
         ]
     )
-    rendered = menu(t, text=text)
-    assert rendered.keyboard is not None
-    rows = [list(row) for row in rendered.keyboard.inline_keyboard]
+    rows = [list(row) for row in menu(t, text=text).keyboard]
     rows.insert(0, languages_row())
-    return Rendered(text, InlineKeyboardMarkup(rows[:-1]))
+    # The language row replaces the menu's own language button (the last row).
+    return Rendered(text, _rows(rows[:-1]))
 
 
-def languages_row() -> list[InlineKeyboardButton]:
+def languages_row() -> list[Button]:
     """One button per product language, each in its own language."""
     return [
         _button(name, Callback(Kind.LANGUAGE, (code,))) for code, name in LANGUAGE_NAMES.items()
@@ -145,26 +118,17 @@ def languages_row() -> list[InlineKeyboardButton]:
 
 def language_choice(t: Translator) -> Rendered:
     """/jezyk: pick a language."""
-    return Rendered(t.gettext("Choose your language:"), InlineKeyboardMarkup([languages_row()]))
+    return Rendered(t.gettext("Choose your language:"), _rows([languages_row()]))
 
 
-def learn_button(ticket_id: int, t: Translator) -> InlineKeyboardMarkup:
-    """Under a relayed staff answer: attach the question to the knowledge base."""
-    return InlineKeyboardMarkup(
-        [[_button(t.gettext("Add to the knowledge base"), Callback(Kind.LEARN, (str(ticket_id),)))]]
-    )
-
-
-def learn_topics(
-    ticket_id: int, topics: Sequence[str], title: Callable[[str], str]
-) -> InlineKeyboardMarkup:
+def learn_topics(ticket_id: int, topics: Sequence[str], title: Callable[[str], str]) -> Keyboard:
     """Staff pick the topic a question belongs to."""
     buttons = [
         _button(title(topic), Callback(Kind.LEARN_TOPIC, (str(ticket_id), topic)))
         for topic in topics
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return InlineKeyboardMarkup(rows)
+    return _rows(rows)
 
 
 def bot_commands(commands: Sequence[Command], t: Translator) -> list[BotCommand]:
@@ -212,7 +176,7 @@ def inbox(tickets: Sequence[tuple[Ticket, Person]], now: datetime, t: Translator
 
 
 def unrecognised(
-    rows: Sequence[UnansweredSummary], t: Translator, title: Callable[[str], str]
+    rows: Sequence[Unrecognised], t: Translator, title: Callable[[str], str]
 ) -> Rendered:
     """/nierozpoznane: unanswered questions, most frequent first."""
     if not rows:
@@ -244,24 +208,17 @@ def subscriptions_menu(subscribed: set[str], t: Translator) -> Rendered:
     text = t.gettext(
         "Reminders and news: choose what you want to receive. Tap a topic to switch it on or off."
     )
-    return Rendered(text, InlineKeyboardMarkup(rows))
+    return Rendered(text, _rows(rows))
 
 
-def unsubscribe_keyboard(theme: str, t: Translator) -> InlineKeyboardMarkup:
-    """Under every message to subscribers: one tap to stop them."""
-    return InlineKeyboardMarkup(
-        [[_button(t.gettext("Stop these notifications"), Callback(Kind.SUBSCRIBE, (theme, "0")))]]
-    )
-
-
-def calendar_button(edition: int, t: Translator) -> InlineKeyboardButton:
+def calendar_button(edition: int, t: Translator) -> Button:
     """Get the edition as an .ics file."""
     return _button(t.gettext("Add to calendar"), Callback(Kind.CALENDAR, (str(edition),)))
 
 
 def session_calendar_button(
     edition: int, day_index: int, session_index: int, t: Translator
-) -> InlineKeyboardButton:
+) -> Button:
     """Get one session as an .ics file."""
     return _button(
         t.gettext("Next session to calendar"),
@@ -269,12 +226,12 @@ def session_calendar_button(
     )
 
 
-def venue_button(place_id: str, t: Translator) -> InlineKeyboardButton:
+def venue_button(place_id: str, t: Translator) -> Button:
     """Show the venue on a map."""
     return _button(t.gettext("Show on the map"), Callback(Kind.VENUE, (place_id,)))
 
 
-def subscribe_button(theme: str, t: Translator) -> InlineKeyboardButton:
+def subscribe_button(theme: str, t: Translator) -> Button:
     """Subscribe to a theme from under an answer."""
     return _button(t.gettext("Notify me"), Callback(Kind.SUBSCRIBE, (theme, "1")))
 
@@ -295,7 +252,7 @@ def announcement_themes(broadcast_id: int, counts: dict[str, int], t: Translator
     rows.append([_button(t.gettext("Cancel"), Callback(Kind.ANNOUNCE, (str(broadcast_id), "no")))])
     return Rendered(
         t.gettext("New announcement. Who should receive it? (number of subscribers)"),
-        InlineKeyboardMarkup(rows),
+        _rows(rows),
     )
 
 
@@ -307,7 +264,7 @@ def announcement_preview(
     tail = t.ngettext(
         "It will be sent to {n} person.", "It will be sent to {n} people.", recipients
     ).format(n=recipients)
-    keyboard = InlineKeyboardMarkup(
+    keyboard = _rows(
         [
             [
                 _button(
@@ -323,17 +280,90 @@ def announcement_preview(
     return Rendered(f"{head}\n\n{text_html}\n\n{tail}", keyboard)
 
 
-def broadcast_progress(counts: dict[str, int], final: bool, t: Translator) -> str:
-    """Progress or final counts of a broadcast, for the staff group."""
-    sent = counts.get("sent", 0)
-    total = sum(counts.values())
-    blocked = counts.get("blocked", 0)
-    failed = counts.get("failed", 0) + counts.get("uncertain", 0)
-    if final:
-        return t.gettext(
-            "<b>Announcement sent</b>: delivered {sent} of {total}; "
-            "blocked the bot: {blocked}; not delivered: {failed}."
-        ).format(sent=sent, total=total, blocked=blocked, failed=failed)
-    return t.gettext(
-        "Sending the announcement: {done} of {total} (blocked the bot: {blocked})."
-    ).format(done=total - counts.get("pending", 0), total=total, blocked=blocked)
+#: Topics under whose answers a "notify me" button is offered.
+TOPIC_THEMES: dict[str, Theme] = {
+    "kongres.when": Theme.KONGRES,
+    "kongres.program": Theme.KONGRES,
+    "grants.open_calls": Theme.GRANTS,
+    "grants.microgrants": Theme.GRANTS,
+    "participation.consultations": Theme.CONSULTATIONS,
+}
+
+
+def answer_extras(reply: Reply, kb: KnowledgeBase, now: datetime, t: Translator) -> list[Button]:
+    """Calendar, map and "notify me" buttons under the answers they belong to."""
+    buttons: list[Button] = []
+    topic = reply.intent or ""
+    if topic.startswith("kongres."):
+        view = relevant_edition(kb, now)
+        if view is not None and view.phase is not Phase.PAST:
+            if topic in {"kongres.when", "kongres.program"}:
+                buttons.append(calendar_button(view.edition.edition, t))
+            if topic == "kongres.program" and view.today is not None:
+                upcoming = next_session(view.edition, view.today.date, now)
+                if upcoming is not None:
+                    buttons.append(session_calendar_button(view.edition.edition, *upcoming, t))
+            place = kb.places.get(view.edition.venue) if view.edition.venue else None
+            if topic == "kongres.where" and place is not None and place.coordinates.known:
+                buttons.append(venue_button(place.id, t))
+    theme = TOPIC_THEMES.get(topic)
+    if theme is not None:
+        buttons.append(subscribe_button(theme.value, t))
+    return buttons
+
+
+def next_session(edition: KongresEdition, day: date, now: datetime) -> tuple[int, int] | None:
+    """(day index, session index) of the next session starting later today."""
+    clock = now.timetz().replace(tzinfo=None)
+    for day_index, kongres_day in enumerate(edition.days):
+        if kongres_day.date != day:
+            continue
+        for index, session in enumerate(kongres_day.sessions):
+            if session.start is not None and session.start > clock:
+                return day_index, index
+    return None
+
+
+def outcome(
+    result: Outcome,
+    kb: KnowledgeBase,
+    now: datetime,
+    translators: Callable[[str], Translator],
+) -> Rendered:
+    """What a resident is sent for the outcome of their message (in the reply's language)."""
+    t = translators(result.language)
+    if result.kind is OutcomeKind.ANSWER and result.reply is not None:
+        rendered = answer(result.reply, t, extra=answer_extras(result.reply, kb, now, t))
+    elif result.kind is OutcomeKind.CLARIFY and result.reply is not None:
+        rendered = clarify(result.reply, t)
+    elif result.kind is OutcomeKind.NO_WORDS:
+        rendered = menu(t, text=result.text_html)
+    else:
+        rendered = Rendered(result.text_html)
+    if result.suggest_language is not None:
+        rendered = with_language_offer(rendered, translators(result.suggest_language))
+    return rendered
+
+
+def with_language_offer(rendered: Rendered, t: Translator) -> Rendered:
+    """A reply in the language the person wrote in, with a button to keep that language."""
+    label = t.gettext("Continue in this language")
+    row = (_button(label, Callback(Kind.LANGUAGE, (t.lang,))),)
+    return Rendered(rendered.text_html, (*rendered.keyboard, row))
+
+
+def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """Telegram's inline keyboard for core buttons."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.callback)
+                for b in row
+            ]
+            for row in keyboard
+        ]
+    )

@@ -1,44 +1,40 @@
-"""Handlers of private chats with residents: unpack, call the core, render, send."""
+"""Handlers of private chats with residents: unpack, call the core, render, queue.
+
+Each handler runs one unit of work: the use case's changes and the reply
+are stored together, and the reply is sent from the outbox right after.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import BotCommandScopeChat, InlineKeyboardButton, Message, Update
+from telegram import BotCommandScopeChat, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.answering import Reply
-from bot.core.conversation import Outcome, OutcomeKind
-from bot.core.knowledge import LANGUAGES
+from bot.core.callbacks import Kind, decode
+from bot.core.conversation import Outcome
 from bot.core.menu import command_topic, group, topic_from_payload
-from bot.core.translation import Translator
-from bot.storage import repository as repo
+from bot.core.messages import ToChat
+from bot.core.units import Unit
 from bot.telegram import render
-from bot.telegram.callbacks import Kind, decode
-from bot.telegram.context import BotServices, message_ref, person_info, services_of
-from bot.telegram.handlers.common import send
+from bot.telegram.context import BotContext, bot_context, message_ref, person_info
 
 logger = logging.getLogger(__name__)
 
 
-def _extra_buttons(svc: BotServices, reply: Reply, t: Translator) -> list[InlineKeyboardButton]:
-    return svc.extras.answer_buttons(reply, t) if svc.extras is not None else []
+def _answer_topic(bot: BotContext, unit: Unit, chat_id: int, topic: str, lang: str) -> None:
+    svc = bot.services
+    reply = svc.assistant.topic_reply(topic, lang=lang, now=svc.now())
+    t = svc.t(lang)
+    extras = render.answer_extras(reply, svc.assistant.knowledge, svc.now(), t)
+    unit.outbox.put(ToChat(chat_id, render.answer(reply, t, extra=extras)))
 
 
-async def _send_answer(message: Message, svc: BotServices, reply: Reply, t: Translator) -> None:
-    await send(message, render.answer(reply, t, extra=_extra_buttons(svc, reply, t)))
-
-
-async def _send_outcome(message: Message, svc: BotServices, outcome: Outcome) -> None:
-    t = svc.t(outcome.person.language)
-    if outcome.kind is OutcomeKind.ANSWER and outcome.reply is not None:
-        await _send_answer(message, svc, outcome.reply, t)
-    elif outcome.kind is OutcomeKind.CLARIFY and outcome.reply is not None:
-        await send(message, render.clarify(outcome.reply, t))
-    elif outcome.kind is OutcomeKind.NO_WORDS:
-        await send(message, render.menu(t, text=outcome.text_html))
-    else:
-        await send(message, render.Rendered(outcome.text_html))
+def _queue_outcome(bot: BotContext, unit: Unit, chat_id: int, outcome: Outcome) -> None:
+    svc = bot.services
+    rendered = render.outcome(outcome, svc.assistant.knowledge, svc.now(), svc.t)
+    unit.outbox.put(ToChat(chat_id, rendered))
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,16 +42,21 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
-    person = await svc.conversation.person(person_info(user), svc.now())
-    t = svc.t(person.language)
+    bot = bot_context(context)
+    svc = bot.services
     payload = context.args[0] if context.args else None
     topic = topic_from_payload(payload, svc.assistant.knowledge.topics) if payload else None
-    if topic is not None:
-        reply = svc.assistant.topic_reply(topic, lang=person.language, now=svc.now())
-        await _send_answer(message, svc, reply, t)
-        return
-    await send(message, render.welcome(t, person.first_name))
+
+    def work(unit: Unit) -> None:
+        person = svc.conversation.person(unit, person_info(user), svc.now())
+        if topic is not None:
+            _answer_topic(bot, unit, message.chat_id, topic, person.language)
+        else:
+            unit.outbox.put(
+                ToChat(message.chat_id, render.welcome(svc.t(person.language), person.first_name))
+            )
+
+    await svc.units.run(work)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,10 +64,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
-    person = await svc.conversation.person(person_info(user), svc.now())
-    reply = svc.assistant.topic_reply("bot.help", lang=person.language, now=svc.now())
-    await send(message, render.menu(svc.t(person.language), text=reply.html))
+    svc = bot_context(context).services
+
+    def work(unit: Unit) -> None:
+        person = svc.conversation.person(unit, person_info(user), svc.now())
+        reply = svc.assistant.topic_reply("bot.help", lang=person.language, now=svc.now())
+        unit.outbox.put(
+            ToChat(message.chat_id, render.menu(svc.t(person.language), text=reply.html))
+        )
+
+    await svc.units.run(work)
 
 
 async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -74,14 +81,18 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or not message.text:
         return
-    svc = services_of(context)
+    bot = bot_context(context)
+    svc = bot.services
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
     topic = command_topic(name)
     if topic is None:
         return
-    person = await svc.conversation.person(person_info(user), svc.now())
-    reply = svc.assistant.topic_reply(topic, lang=person.language, now=svc.now())
-    await _send_answer(message, svc, reply, svc.t(person.language))
+
+    def work(unit: Unit) -> None:
+        person = svc.conversation.person(unit, person_info(user), svc.now())
+        _answer_topic(bot, unit, message.chat_id, topic, person.language)
+
+    await svc.units.run(work)
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,9 +100,13 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
-    person = await svc.conversation.person(person_info(user), svc.now())
-    await send(message, render.language_choice(svc.t(person.language)))
+    svc = bot_context(context).services
+
+    def work(unit: Unit) -> None:
+        person = svc.conversation.person(unit, person_info(user), svc.now())
+        unit.outbox.put(ToChat(message.chat_id, render.language_choice(svc.t(person.language))))
+
+    await svc.units.run(work)
 
 
 async def question_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,15 +114,21 @@ async def question_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
+    bot = bot_context(context)
+    svc = bot.services
     info = person_info(user)
-    outcome = await svc.conversation.request_question(info, svc.now())
-    if context.args:
-        # "/pytanie Czy …": the question is in the command itself.
-        outcome = await svc.conversation.on_message(
-            info, message_ref(message, " ".join(context.args)), svc.now()
-        )
-    await _send_outcome(message, svc, outcome)
+    question = " ".join(context.args) if context.args else ""
+
+    def work(unit: Unit) -> None:
+        outcome = svc.conversation.request_question(unit, info, svc.now())
+        if question:
+            # "/pytanie Czy …": the question is in the command itself.
+            outcome = svc.conversation.on_message(
+                unit, info, message_ref(message, question), svc.now()
+            )
+        _queue_outcome(bot, unit, message.chat_id, outcome)
+
+    await svc.units.run(work)
 
 
 async def staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,13 +136,21 @@ async def staff_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
-    person = await svc.conversation.person(person_info(user), svc.now())
-    t = svc.t(person.language)
-    await send(
-        message,
-        render.Rendered(t.gettext("This command is only for the Biuro staff in their group.")),
-    )
+    svc = bot_context(context).services
+
+    def work(unit: Unit) -> None:
+        person = svc.conversation.person(unit, person_info(user), svc.now())
+        t = svc.t(person.language)
+        unit.outbox.put(
+            ToChat(
+                message.chat_id,
+                render.Rendered(
+                    t.gettext("This command is only for the Biuro staff in their group.")
+                ),
+            )
+        )
+
+    await svc.units.run(work)
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,16 +158,29 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    svc = services_of(context)
-    text = message.text if message.text is not None else message.caption
-    if text is None and not (
-        message.photo or message.document or message.video or message.voice or message.audio
-    ):
-        text = ""  # a sticker, a location…: nothing to read and nothing to pass on
-    outcome = await svc.conversation.on_message(
-        person_info(user), message_ref(message, text), svc.now()
+    bot = bot_context(context)
+    svc = bot.services
+    ref = message_ref(message)
+    if ref.text is None and not ref.media:
+        ref = message_ref(message, "")  # a sticker, a location…: nothing to read or pass on
+
+    def work(unit: Unit) -> None:
+        outcome = svc.conversation.on_message(unit, person_info(user), ref, svc.now())
+        _queue_outcome(bot, unit, message.chat_id, outcome)
+
+    await svc.units.run(work)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A resident edited a message: staff see the new text if the question is open."""
+    message, user = update.edited_message, update.effective_user
+    if message is None or user is None:
+        return
+    svc = bot_context(context).services
+    ref = message_ref(message)
+    await svc.units.run(
+        lambda unit: svc.conversation.on_edit(unit, person_info(user), ref, svc.now())
     )
-    await _send_outcome(message, svc, outcome)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -146,62 +188,74 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    svc = services_of(context)
+    bot = bot_context(context)
+    svc = bot.services
     callback = decode(query.data)
     message = query.message if isinstance(query.message, Message) else None
-    person = await svc.conversation.person(person_info(user), svc.now())
-    t = svc.t(person.language)
+    info = person_info(user)
     if callback is None or message is None:
-        await query.answer(t.gettext("This button is no longer active."))
+        person = await svc.units.run(lambda unit: svc.conversation.person(unit, info, svc.now()))
+        await query.answer(svc.t(person.language).gettext("This button is no longer active."))
         return
+    chat_id = message.chat_id
     kind, args = callback.kind, callback.args
-    if kind is Kind.TOPIC and args and args[0] in svc.assistant.knowledge.topics:
-        await query.answer()
-        reply = svc.assistant.topic_reply(args[0], lang=person.language, now=svc.now())
-        await _send_answer(message, svc, reply, t)
-    elif kind is Kind.GROUP and args and (chosen := group(args[0])) is not None:
-        await query.answer()
-        rendered = render.group_menu(
-            chosen, t, lambda topic: svc.assistant.title(topic, person.language)
-        )
-        await send(message, rendered)
-    elif kind is Kind.MENU:
-        await query.answer()
-        await send(message, render.menu(t))
-    elif kind is Kind.FEEDBACK and len(args) == 2:
-        helpful = args[0] == "1"
-        await svc.db.run(
-            repo.record_feedback,
-            person.id,
-            args[1][:64],
-            helpful,
-            message.chat_id,
-            message.message_id,
-            svc.now(),
-        )
-        await query.answer(
-            t.gettext("Thank you for your feedback!")
-            if helpful
-            else t.gettext("Thank you. You can ask an official with the button below.")
-        )
-    elif kind is Kind.ASK:
-        await query.answer()
-        outcome = await svc.conversation.ask_official(person_info(user), svc.now())
-        await _send_outcome(message, svc, outcome)
-    elif kind is Kind.LANGUAGE and not args:
-        await query.answer()
-        await send(message, render.language_choice(t))
-    elif kind is Kind.LANGUAGE and args and args[0] in LANGUAGES:
-        lang = args[0]
-        await svc.store.set_language(person.id, lang)
-        t = svc.t(lang)
-        await query.answer(t.gettext("Language changed."))
-        # The command menu of this chat follows the chosen language.
-        await context.bot.set_my_commands(
-            render.resident_commands(t), scope=BotCommandScopeChat(chat_id=message.chat_id)
-        )
-        await send(message, render.menu(t))
-    elif svc.extras is not None and await svc.extras.on_button(query, callback, person, t):
+    if kind in (Kind.SUBSCRIBE, Kind.CALENDAR, Kind.VENUE):
+        from bot.telegram.handlers.notifications import on_resident_button
+
+        await on_resident_button(update, context, callback)
         return
-    else:
-        await query.answer(t.gettext("This button is no longer active."))
+
+    def work(unit: Unit) -> str | None:
+        """The text of the button's answer (a toast), after queueing any message."""
+        person = svc.conversation.person(unit, info, svc.now())
+        t = svc.t(person.language)
+        if kind is Kind.TOPIC and args and args[0] in svc.assistant.knowledge.topics:
+            _answer_topic(bot, unit, chat_id, args[0], person.language)
+            return None
+        if kind is Kind.GROUP and args and (chosen := group(args[0])) is not None:
+            unit.outbox.put(
+                ToChat(
+                    chat_id,
+                    render.group_menu(
+                        chosen, t, lambda topic: svc.assistant.title(topic, person.language)
+                    ),
+                )
+            )
+            return None
+        if kind is Kind.MENU:
+            unit.outbox.put(ToChat(chat_id, render.menu(t)))
+            return None
+        if kind is Kind.FEEDBACK and len(args) == 2:
+            helpful = args[0] == "1"
+            svc.conversation.record_feedback(
+                unit, person, args[1], helpful, chat_id, message.message_id, svc.now()
+            )
+            return (
+                t.gettext("Thank you for your feedback!")
+                if helpful
+                else t.gettext("Thank you. You can ask an official with the button below.")
+            )
+        if kind is Kind.ASK:
+            _queue_outcome(bot, unit, chat_id, svc.conversation.ask_official(unit, info, svc.now()))
+            return None
+        if kind is Kind.LANGUAGE and not args:
+            unit.outbox.put(ToChat(chat_id, render.language_choice(t)))
+            return None
+        if kind is Kind.LANGUAGE and args:
+            chosen_person = svc.conversation.choose_language(unit, person, args[0])
+            t = svc.t(chosen_person.language)
+            unit.outbox.put(ToChat(chat_id, render.menu(t)))
+            return t.gettext("Language changed.")
+        return t.gettext("This button is no longer active.")
+
+    toast = await svc.units.run(work)
+    await query.answer(toast)
+    if kind is Kind.LANGUAGE and args:
+        # The command menu of this chat follows the chosen language.
+        lang = args[0]
+        try:
+            await context.bot.set_my_commands(
+                render.resident_commands(svc.t(lang)), scope=BotCommandScopeChat(chat_id=chat_id)
+            )
+        except TelegramError as exc:
+            logger.info("could not set the commands of chat %s: %s", chat_id, exc)

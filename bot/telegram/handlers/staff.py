@@ -1,50 +1,50 @@
-"""Handlers of the staff supergroup: replies in topics, /zamknij, /inbox, learning."""
+"""Handlers of the staff supergroup: replies in topics, /zamknij, /inbox, learning.
+
+Every member of the staff group may answer and close questions; adding a
+question to the knowledge base is for the group's administrators (or the
+configured staff ids).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.html import escape
-from bot.core.inbox import StaffMessage
-from bot.storage import repository as repo
+from bot.core.callbacks import Kind, decode
+from bot.core.inbox import STAFF_LANGUAGE, Learned
+from bot.core.messages import Keyboard, StaffMessage
+from bot.core.units import Unit
 from bot.telegram import render
-from bot.telegram.callbacks import Kind, decode
-from bot.telegram.context import services_of
-from bot.telegram.handlers.common import send
+from bot.telegram.context import bot_context, has_media
 
 logger = logging.getLogger(__name__)
 
 #: Messages starting with this stay in the staff group (internal notes).
 INTERNAL_PREFIX = "//"
 
-STAFF_LANGUAGE = "pl"
-
 
 def _staff_message(message: Message) -> StaffMessage | None:
     if message.message_thread_id is None or not message.is_topic_message:
         return None
-    author = message.from_user.full_name if message.from_user else "?"
-    can_caption = bool(
-        message.photo
-        or message.document
-        or message.video
-        or message.audio
-        or message.voice
-        or message.animation
-    )
+    user = message.from_user
     return StaffMessage(
         chat_id=message.chat_id,
         message_id=message.message_id,
         thread_id=message.message_thread_id,
-        author_name=author,
+        author_name=user.full_name if user else "?",
+        author_id=user.id if user else 0,
         text_html=message.text_html if message.text else None,
         caption_html=message.caption_html if message.caption else None,
         has_media=message.text is None,
-        can_caption=can_caption,
+        can_caption=has_media(message),
     )
+
+
+def _thread(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
 
 
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,18 +57,18 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     staff_message = _staff_message(message)
     if staff_message is None:
         return  # the General topic: staff talk among themselves
-    svc = services_of(context)
+    svc = bot_context(context).services
     t = svc.t(STAFF_LANGUAGE)
-    relayed = await svc.inbox.staff_reply(staff_message, svc.now())
-    if relayed is None:
-        await send(message, render.Rendered(t.gettext("This topic is not linked to any question.")))
-        return
-    if relayed.delivered:
-        await message.reply_html(
-            t.gettext("Sent to {name}.").format(name=escape(relayed.person.first_name)),
-            reply_markup=render.learn_button(relayed.ticket.id, t),
-            do_quote=False,
-        )
+
+    def work(unit: Unit) -> None:
+        if svc.inbox.staff_reply(unit, staff_message, svc.now()) is None:
+            unit.outbox.put(
+                svc.inbox.staff_note(
+                    staff_message.thread_id, t.gettext("This topic is not linked to any question.")
+                )
+            )
+
+    await svc.units.run(work)
 
 
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,16 +76,23 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None:
         return
-    svc = services_of(context)
+    svc = bot_context(context).services
     t = svc.t(STAFF_LANGUAGE)
-    if message.message_thread_id is None or not message.is_topic_message:
-        await send(
-            message, render.Rendered(t.gettext("Use /zamknij inside the topic of a question."))
-        )
-        return
-    result = await svc.inbox.close(message.message_thread_id, svc.now())
-    if result is None:
-        await send(message, render.Rendered(t.gettext("This topic is not linked to any question.")))
+    thread = _thread(message)
+
+    def work(unit: Unit) -> None:
+        if thread is None:
+            unit.outbox.put(
+                svc.inbox.staff_note(
+                    None, t.gettext("Use /zamknij inside the topic of a question.")
+                )
+            )
+        elif svc.inbox.close(unit, thread, svc.now()) is None:
+            unit.outbox.put(
+                svc.inbox.staff_note(thread, t.gettext("This topic is not linked to any question."))
+            )
+
+    await svc.units.run(work)
 
 
 async def on_topic_closed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,8 +102,9 @@ async def on_topic_closed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     if message.from_user is not None and message.from_user.id == context.bot.id:
         return  # our own closing after /zamknij
-    svc = services_of(context)
-    await svc.inbox.close(message.message_thread_id, svc.now())
+    svc = bot_context(context).services
+    thread = message.message_thread_id
+    await svc.units.run(lambda unit: svc.inbox.close(unit, thread, svc.now()))
 
 
 async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,10 +112,15 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message = update.effective_message
     if message is None:
         return
-    svc = services_of(context)
+    svc = bot_context(context).services
     t = svc.t(STAFF_LANGUAGE)
-    tickets = await svc.store.active_tickets()
-    await send(message, render.inbox(tickets, svc.now(), t))
+    thread = _thread(message)
+
+    def work(unit: Unit) -> None:
+        listing = render.inbox(svc.inbox.listing(unit), svc.now(), t)
+        unit.outbox.put(svc.inbox.staff_note(thread, listing.text_html))
+
+    await svc.units.run(work)
 
 
 async def unrecognised_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,63 +128,83 @@ async def unrecognised_command(update: Update, context: ContextTypes.DEFAULT_TYP
     message = update.effective_message
     if message is None:
         return
-    svc = services_of(context)
+    svc = bot_context(context).services
     t = svc.t(STAFF_LANGUAGE)
-    rows = await svc.db.run(repo.unanswered_summary, 20)
-    await send(
-        message, render.unrecognised(rows, t, lambda topic: svc.assistant.title(topic, "pl"))
-    )
+    thread = _thread(message)
+
+    def work(unit: Unit) -> None:
+        rows = svc.inbox.unrecognised(unit, 20)
+        listing = render.unrecognised(
+            rows, t, lambda topic: svc.assistant.title(topic, STAFF_LANGUAGE)
+        )
+        unit.outbox.put(svc.inbox.staff_note(thread, listing.text_html))
+
+    await svc.units.run(work)
 
 
 async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Buttons in the staff group: attach a question to the knowledge base."""
+    """Buttons in the staff group: attach a question to the knowledge base, announcements."""
     query = update.callback_query
     if query is None or query.from_user is None:
         return
-    svc = services_of(context)
+    bot = bot_context(context)
+    svc = bot.services
     t = svc.t(STAFF_LANGUAGE)
     callback = decode(query.data)
     if callback is None:
         await query.answer(t.gettext("This button is no longer active."))
         return
-    if callback.kind is Kind.LEARN and callback.args and callback.args[0].isdigit():
+    if callback.kind is Kind.ANNOUNCE:
+        from bot.telegram.handlers.notifications import on_announce_button
+
+        await on_announce_button(update, context, callback)
+        return
+    if callback.kind not in (Kind.LEARN, Kind.LEARN_TOPIC):
+        await query.answer(t.gettext("This button is no longer active."))
+        return
+    if not await bot.admins.allows(query.from_user.id):
+        await query.answer(
+            t.gettext("Only the administrators of this group can add to the knowledge base.")
+        )
+        return
+    args = callback.args
+    if callback.kind is Kind.LEARN and args and args[0].isdigit():
         await query.answer()
         topics = sorted(svc.assistant.knowledge.topics)
-        await query.edit_message_reply_markup(
-            render.learn_topics(
-                int(callback.args[0]), topics, lambda topic: svc.assistant.title(topic, "pl")
-            )
+        keyboard = render.learn_topics(
+            int(args[0]), topics, lambda topic: svc.assistant.title(topic, STAFF_LANGUAGE)
         )
+        await _edit_markup(query, keyboard)
         return
-    if callback.kind is Kind.LEARN_TOPIC and len(callback.args) == 2 and callback.args[0].isdigit():
-        ticket_id, topic = int(callback.args[0]), callback.args[1]
-        found = await svc.db.run(repo.ticket_by_id, ticket_id)
-        if topic not in svc.assistant.knowledge.topics or found is None:
+    if callback.kind is Kind.LEARN_TOPIC and len(args) == 2 and args[0].isdigit():
+        ticket_id, topic = int(args[0]), args[1]
+        if topic not in svc.assistant.knowledge.topics:
             await query.answer(t.gettext("This button is no longer active."))
             return
-        _ticket, person = found
-        text = person.last_question_text
-        if not text:
-            await query.answer(t.gettext("There is no text question to add."))
-            return
-        added = await svc.db.run(
-            repo.add_learned_example,
-            topic,
-            text,
-            person.language,
-            ticket_id,
-            query.from_user.full_name,
-            svc.now(),
+        author = query.from_user.full_name
+        learned = await svc.units.run(
+            lambda unit: svc.inbox.learn_example(unit, ticket_id, topic, author, svc.now())
         )
-        await query.answer(
-            t.gettext("Added as an example of “{topic}”.").format(
-                topic=svc.assistant.title(topic, "pl")
-            )
-            if added
-            else t.gettext("This example is already stored.")
-        )
-        await query.edit_message_reply_markup(None)
-        return
-    if svc.extras is not None and await svc.extras.on_staff_button(query, callback, t):
+        texts = {
+            Learned.ADDED: t.gettext("Added as an example of “{topic}”.").format(
+                topic=svc.assistant.title(topic, STAFF_LANGUAGE)
+            ),
+            Learned.KNOWN: t.gettext("This example is already stored."),
+            Learned.NO_TEXT: t.gettext("There is no text question to add."),
+            Learned.GONE: t.gettext("This button is no longer active."),
+        }
+        await query.answer(texts[learned])
+        if learned in (Learned.ADDED, Learned.KNOWN):
+            await _edit_markup(query, ())
         return
     await query.answer(t.gettext("This button is no longer active."))
+
+
+async def _edit_markup(query: object, keyboard: Keyboard) -> None:
+    from telegram import CallbackQuery
+
+    assert isinstance(query, CallbackQuery)
+    try:
+        await query.edit_message_reply_markup(render.markup(keyboard))
+    except TelegramError as exc:  # the buttons are a convenience: never fail the update
+        logger.info("could not change the buttons: %s", exc)

@@ -1,0 +1,93 @@
+"""Telegram's limits on the bot's requests, without hidden retries.
+
+About 30 messages a second overall and about 20 a minute in one group. A
+request to a group waits for the group's limit first, so the staff group's
+queue never holds up residents' answers. A 429 (``RetryAfter``) pauses the
+chat it concerns (or everything, for requests without a chat) for the time
+Telegram asks and is then raised to the caller: the outbox decides when to
+try again, so nothing is retried twice and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram._utils.types import JSONDict
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.telegram.errors import retry_seconds
+
+logger = logging.getLogger(__name__)
+
+#: Telegram's documented limits for bots.
+OVERALL_PER_SECOND = 30
+GROUP_PER_MINUTE = 20
+
+
+class TelegramLimits(BaseRateLimiter[int]):
+    """Paces requests to Telegram's overall and per-group limits."""
+
+    def __init__(
+        self,
+        overall_per_second: float = OVERALL_PER_SECOND,
+        group_per_minute: float = GROUP_PER_MINUTE,
+    ) -> None:
+        self._overall = AsyncLimiter(overall_per_second, 1)
+        self._group_rate = group_per_minute
+        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._paused_until: dict[int | str | None, float] = {}
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group(self, chat_id: int | str) -> AsyncLimiter:
+        limiter = self._groups.get(chat_id)
+        if limiter is None:
+            limiter = self._groups[chat_id] = AsyncLimiter(self._group_rate, 60)
+        return limiter
+
+    async def _wait_pause(self, chat_id: int | str | None) -> None:
+        loop = asyncio.get_running_loop()
+        for key in (None, chat_id):
+            until = self._paused_until.get(key, 0.0)
+            if until > loop.time():
+                await asyncio.sleep(until - loop.time())
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        chat_id: int | str | None = data.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
+        is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        await self._wait_pause(chat_id)
+        try:
+            if chat_id is None:
+                return await callback(*args, **kwargs)
+            if is_group:
+                async with self._group(chat_id), self._overall:
+                    return await callback(*args, **kwargs)
+            async with self._overall:
+                return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            key = chat_id if chat_id is not None else None
+            self._paused_until[key] = asyncio.get_running_loop().time() + seconds
+            logger.warning(
+                "Telegram asked to wait %.0f s (%s, chat %s)", seconds, endpoint, chat_id
+            )
+            raise
