@@ -118,18 +118,39 @@ def _shared_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _fast_httpx_request(connection_pool_size: int = 1) -> HTTPXRequest:
+def _fast_httpx_request(
+    connection_pool_size: int = 1, timeout: float | None = None
+) -> HTTPXRequest:
     """PTB's real HTTPXRequest, but sharing one SSL context across all test clients.
 
     Every ``httpx.AsyncClient`` otherwise loads the CA bundle (~90 ms); a Bot has two clients
     and the fake only ever speaks plain HTTP on loopback, so this only saves time.
+    ``timeout`` sets the read and write timeouts (PTB's default is 5 s).
     """
     from telegram.request import HTTPXRequest
 
+    timeouts = {} if timeout is None else {"read_timeout": timeout, "write_timeout": timeout}
     return HTTPXRequest(
         connection_pool_size=connection_pool_size,
         httpx_kwargs={"verify": _shared_ssl_context()},
+        **timeouts,  # type: ignore[arg-type]
     )
+
+
+#: Keys of service messages (a topic created, closed...): Telegram refuses to edit those.
+_SERVICE_KEYS = (
+    "forum_topic_created",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+    "forum_topic_edited",
+    "new_chat_members",
+    "left_chat_member",
+    "pinned_message",
+)
+
+
+def _is_service(message: JSON) -> bool:
+    return any(key in message for key in _SERVICE_KEYS)
 
 
 def _strip_reply(message: JSON) -> JSON:
@@ -196,6 +217,8 @@ class FakeBotApi:
         self.messages: dict[tuple[int, int], JSON] = {}
         self.deleted_messages: list[tuple[int, int]] = []
         self.blocked_users: set[int] = set()
+        #: groups the bot left with leaveChat
+        self.left_chats: set[int] = set()
         self.hidden_forward_users: set[int] = set()
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQueryState] = {}
@@ -256,6 +279,8 @@ class FakeBotApi:
             "deleteForumTopic": self._delete_forum_topic,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
+            "leaveChat": self._leave_chat,
             "getFile": self._get_file,
         }
 
@@ -1638,7 +1663,7 @@ class FakeBotApi:
         message = self.messages.get((chat.id, params["message_id"]))
         if message is None:
             raise bad_request("message to edit not found")
-        if message.get("from", {}).get("id") != self.bot_id:
+        if message.get("from", {}).get("id") != self.bot_id or _is_service(message):
             raise bad_request("message can't be edited")
         return message
 
@@ -1828,6 +1853,29 @@ class FakeBotApi:
             member["is_member"] = True
         member.update(override)
         return member
+
+    def _get_chat_administrators(self, params: JSON) -> list[JSON]:
+        chat = self._resolve_chat(params["chat_id"])
+        if chat.type == "private":
+            raise bad_request("there are no administrators in the private chat")
+        admins = [self.bot_id] + [
+            user_id
+            for user_id, member in chat.members.items()
+            if member.get("status") in ("creator", "administrator") and user_id != self.bot_id
+        ]
+        return [
+            self._get_chat_member({"chat_id": chat.id, "user_id": user_id})
+            for user_id in admins
+            if user_id == self.bot_id or user_id in self.users
+        ]
+
+    def _leave_chat(self, params: JSON) -> bool:
+        chat = self._resolve_chat(params["chat_id"])
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        chat.members[self.bot_id] = {"status": "left"}
+        self.left_chats.add(chat.id)
+        return True
 
     def _get_file(self, params: JSON) -> JSON:
         stored = self.files.get(params["file_id"])

@@ -406,3 +406,23 @@ class UpdateBuilder:
             "forum_topic_created": {"name": name, "icon_color": icon_color},
         }
         return self.update(message=message)
+
+    def my_chat_member(
+        self,
+        chat: TgChat | JSON,
+        by: TgUser,
+        bot: JSON,
+        *,
+        old_status: str = "left",
+        new_status: str = "member",
+    ) -> JSON:
+        """``by`` added the bot to ``chat`` (or changed its status there)."""
+        return self.update(
+            my_chat_member={
+                "chat": _chat_dict(chat),
+                "from": by.to_dict(),
+                "date": int(time.time()),
+                "old_chat_member": {"status": old_status, "user": bot},
+                "new_chat_member": {"status": new_status, "user": bot},
+            }
+        )
