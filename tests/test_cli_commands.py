@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import subprocess
@@ -454,13 +453,7 @@ def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
     return monkeypatch
 
 
-def _require_runner() -> None:
-    if importlib.util.find_spec("bot.telegram.runner") is None:
-        pytest.xfail("Telegram runner not implemented yet")
-
-
 def test_run_without_settings_names_the_missing_variable(no_settings, run_cli) -> None:
-    _require_runner()
     result = run_cli("run")
     assert result.code == 2
     assert "TELEGRAM_TOKEN" in result.err
@@ -468,7 +461,6 @@ def test_run_without_settings_names_the_missing_variable(no_settings, run_cli) -
 
 
 def test_run_without_staff_chat_names_it_and_hides_the_token(no_settings, run_cli) -> None:
-    _require_runner()
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     no_settings.setenv("TELEGRAM_TOKEN", token)
     result = run_cli("run")

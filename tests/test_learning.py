@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from bot.learning import export_learned, insert_examples
-from bot.storage import repository as repo
 from bot.storage.database import Database
+from bot.storage.repository import SqlInboxStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
@@ -59,13 +59,14 @@ def test_export_writes_checks_and_marks(
     url = f"sqlite:///{tmp_path / 'learn.sqlite3'}"
     db = Database.connect(url)
     db.call(
-        repo.add_learned_example,
-        "ngo.premises",
-        "Czy miasto ma salę dla naszego chóru na Skarpie?",
-        "pl",
-        None,
-        "Jan",
-        NOW,
+        lambda s: SqlInboxStore(s).add_learned_example(
+            "ngo.premises",
+            "Czy miasto ma salę dla naszego chóru na Skarpie?",
+            "pl",
+            None,
+            "Jan",
+            NOW,
+        )
     )
     db.close()
     monkeypatch.setenv("DATABASE_URL", url)
@@ -90,7 +91,11 @@ def test_export_is_undone_when_it_would_break_the_content(
     url = f"sqlite:///{tmp_path / 'learn.sqlite3'}"
     db = Database.connect(url)
     # The same sentence already belongs to another topic: check refuses it.
-    db.call(repo.add_learned_example, "ngo.training", existing, "pl", None, "Jan", NOW)
+    db.call(
+        lambda s: SqlInboxStore(s).add_learned_example(
+            "ngo.training", existing, "pl", None, "Jan", NOW
+        )
+    )
     db.close()
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(tmp_path)

@@ -13,14 +13,13 @@ from fake_bot_api import FakeBotApi
 from fake_bot_api.fixtures import serve_fake_api
 from harness import STAFF_CHAT, BotHarness, add_subscribers
 from processes import BotProcesses
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.core.broadcasting import BroadcastKind, BroadcastState, DeliveryState
 from bot.services import Engine
-from bot.storage import notifications as store
+from bot.storage.broadcasts import SqlBroadcastStore
 from bot.storage.database import Database
 from bot.storage.models import DeliveryRow
-from bot.storage.notifications import BroadcastKind, BroadcastState, DeliveryState
-from bot.telegram.context import SERVICES_KEY
 
 TEXT = "Nowy konkurs ofert: termin 31 stycznia"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -28,17 +27,21 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 def announce(db: Database) -> int:
     """A confirmed staff announcement to grants subscribers, recipients frozen."""
-    broadcast, _ = db.call(
-        store.create_broadcast,
-        kind=BroadcastKind.ANNOUNCEMENT,
-        now=NOW,
-        theme="grants",
-        text_html=TEXT,
-        state=BroadcastState.READY,
-        created_by="Joanna",
-    )
-    db.call(store.start_sending, broadcast.id, NOW)
-    return broadcast.id
+
+    def make(session: Session) -> int:
+        store = SqlBroadcastStore(session)
+        broadcast, _ = store.create_broadcast(
+            kind=BroadcastKind.ANNOUNCEMENT,
+            now=NOW,
+            theme="grants",
+            text_html=TEXT,
+            state=BroadcastState.READY,
+            created_by="Joanna",
+        )
+        store.start_sending(broadcast.id, NOW)
+        return broadcast.id
+
+    return db.call(make)
 
 
 def sent_count(api: FakeBotApi) -> int:
@@ -72,8 +75,8 @@ async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
     assert bot.db is not None and bot.app is not None
     chats = add_subscribers(bot.db, fake_telegram, 10_000)
     broadcast_id = announce(bot.db)
-    features = bot.app.bot_data[SERVICES_KEY].extras
-    features.broadcaster.enqueue(broadcast_id)
+    assert bot.runtime is not None
+    bot.runtime.broadcaster.enqueue(broadcast_id)
 
     await fake_telegram.wait_until(lambda: sent_count(fake_telegram) >= 5_000, 120, "half sent")
     # The process stops (as on SIGTERM): the delivery in progress finishes, the rest waits.
@@ -82,8 +85,8 @@ async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
     assert 4_900 <= halfway < 10_000
 
     await bot.start()  # a new process resumes the broadcast from the database
-    assert bot.app is not None
-    resumed = bot.app.bot_data[SERVICES_KEY].extras.broadcaster
+    assert bot.runtime is not None
+    resumed = bot.runtime.broadcaster
     await asyncio.wait_for(resumed.idle.wait(), 180)
     received = copies(fake_telegram)
     assert set(received) == set(chats)
@@ -111,10 +114,11 @@ async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engin
         assert bot.db is not None and bot.app is not None
         add_subscribers(bot.db, api, 120)
         broadcast_id = announce(bot.db)
-        features = bot.app.bot_data[SERVICES_KEY].extras
+        assert bot.runtime is not None
+        broadcaster = bot.runtime.broadcaster
         started = time.monotonic()
-        features.broadcaster.enqueue(broadcast_id)
-        await asyncio.wait_for(features.broadcaster.idle.wait(), 60)
+        broadcaster.enqueue(broadcast_id)
+        await asyncio.wait_for(broadcaster.idle.wait(), 60)
         elapsed = time.monotonic() - started
         await bot.stop()
         assert sum(copies(api).values()) == 120
@@ -170,7 +174,7 @@ async def test_progress_is_one_message_edited_in_place(
     fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine, monkeypatch
 ) -> None:
     """An announcement started without a progress message gets one, then edits it."""
-    from bot.telegram import broadcast as broadcast_module
+    from bot.core import broadcasting as broadcast_module
 
     monkeypatch.setattr(broadcast_module, "PROGRESS_EVERY", 0.05)
     bot = BotHarness(
@@ -184,7 +188,8 @@ async def test_progress_is_one_message_edited_in_place(
     assert bot.db is not None and bot.app is not None
     add_subscribers(bot.db, fake_telegram, 150)
     broadcast_id = announce(bot.db)  # no progress message id, as after a resume
-    broadcaster = bot.app.bot_data[SERVICES_KEY].extras.broadcaster
+    assert bot.runtime is not None
+    broadcaster = bot.runtime.broadcaster
     broadcaster.enqueue(broadcast_id)
     await asyncio.wait_for(broadcaster.idle.wait(), 60)
     to_staff = [

@@ -21,8 +21,7 @@ from sqlmodel import select
 from bot.core.dates import WARSAW
 from bot.services import PROJECT_ROOT, Engine, build_engine
 from bot.storage.models import BroadcastRow, PersonRow, SubscriptionRow
-from bot.telegram.context import SERVICES_KEY, BotServices
-from bot.telegram.features import DatedFeatures
+from bot.telegram.runtime import Runtime
 
 #: A third edition that exists only in the test copy of the content.
 EDITION_3 = {
@@ -111,11 +110,9 @@ async def dated(
     assert not bot.errors, f"handlers raised: {bot.errors!r}"
 
 
-def features(bot: BotHarness) -> DatedFeatures:
-    assert bot.app is not None
-    services = bot.app.bot_data[SERVICES_KEY]
-    assert isinstance(services, BotServices) and isinstance(services.extras, DatedFeatures)
-    return services.extras
+def runtime(bot: BotHarness) -> Runtime:
+    assert bot.runtime is not None
+    return bot.runtime
 
 
 def buttons(call: Any) -> dict[str, str]:
@@ -141,8 +138,9 @@ async def subscribe(bot: BotHarness, user: TgUser, theme: str = "kongres") -> No
 
 
 async def idle(bot: BotHarness, limit: float = 30) -> None:
-    """Wait until the broadcaster has sent everything queued."""
-    await asyncio.wait_for(features(bot).broadcaster.idle.wait(), limit)
+    """Wait until the broadcaster and the outbox have sent everything queued."""
+    await asyncio.wait_for(runtime(bot).broadcaster.idle.wait(), limit)
+    await bot.settle(limit)
 
 
 def ics_of(call: Any) -> icalendar.Calendar:
@@ -223,7 +221,7 @@ async def test_reminders_once_per_subscriber_across_restarts(dated: BotHarness) 
     await subscribe(dated, OLENA)
     # The day before day 1 (10:00), a minute after the reminder's moment.
     dated.moment = datetime(2027, 9, 26, 10, 1, tzinfo=WARSAW)
-    await features(dated).schedule_reminders()
+    await runtime(dated).reminders()
     await idle(dated)
     day_before = [
         c
@@ -267,19 +265,25 @@ async def test_reminders_once_per_subscriber_across_restarts(dated: BotHarness) 
     assert len(rows(dated, BroadcastRow)) == 2
 
 
-async def test_reminder_job_fires_at_its_time(dated: BotHarness) -> None:
+async def test_reminder_goes_out_at_its_time(dated: BotHarness) -> None:
     await subscribe(dated, ANNA)
     # Day 2 has no confirmed time: one reminder at 18:00 the evening before.
-    dated.moment = datetime(2027, 9, 27, 17, 59, 59, 500000, tzinfo=WARSAW)
-    await features(dated).schedule_reminders()
-    assert dated.app is not None and dated.app.job_queue is not None
-    [job] = [j for j in dated.app.job_queue.jobs() if j.name == "reminder:kongres:3:2027-09-28:day"]
+    dated.moment = datetime(2027, 9, 27, 17, 59, tzinfo=WARSAW)
     mark = dated.api.mark()
-    dated.moment = datetime(2027, 9, 27, 18, 0, 1, tzinfo=WARSAW)
-    message = await dated.api.wait_for_call("sendMessage", timeout=5, after=mark, chat_id=ANNA.id)
-    assert message.params["text"].startswith("<b>")
+    await runtime(dated).reminders()
     await idle(dated)
-    assert job.removed or not job.enabled or job.next_t is None
+    assert [c for c in dated.api.calls("sendMessage", ok=True) if c.index >= mark] == []
+
+    dated.moment = datetime(2027, 9, 27, 18, 0, 1, tzinfo=WARSAW)
+    await runtime(dated).reminders()
+    await idle(dated)
+    [message] = [c for c in dated.sent_to(ANNA.id) if c.index >= mark]
+    assert message.params["text"].startswith("<b>")
+    # Checked again a minute later: nothing twice.
+    dated.moment = datetime(2027, 9, 27, 18, 1, tzinfo=WARSAW)
+    await runtime(dated).reminders()
+    await idle(dated)
+    assert len([c for c in dated.sent_to(ANNA.id) if c.index >= mark]) == 1
 
 
 async def test_new_kongres_date_is_announced_once(
@@ -299,8 +303,7 @@ async def test_new_kongres_date_is_announced_once(
         # Reloading again, or restarting, does not repeat the news.
         await bot.send(bot.api.updates.command(STAFF, "przeladuj", chat=STAFF_CHAT), timeout=60)
         # A new process loads the content now on disk (with the third edition).
-        assert bot.app is not None
-        bot.engine = bot.app.bot_data[SERVICES_KEY].engine
+        bot.engine = bot.services.engine
         await bot.stop()
         await bot.start()
         await idle(bot)

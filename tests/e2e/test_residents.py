@@ -176,7 +176,7 @@ async def test_redelivered_update_creates_nothing_twice(harness: BotHarness) -> 
 
     assert len(rows(harness, TicketRow)) == 1
     assert len(harness.staff_calls("createForumTopic")) == 1
-    assert len(harness.staff_calls("copyMessage")) == 1
+    assert len(harness.staff_calls("sendMessage")) == 1
     assert len(harness.sent_to(ANNA.id)) == 1
 
 
