@@ -47,13 +47,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from bot.storage.notifications import BroadcastKind, BroadcastState
 
 from bench.harness import run_module, table
 from bot.config import Settings
 from bot.services import PROJECT_ROOT, Engine, build_engine
 from bot.storage import notifications as store
 from bot.storage.database import Database
-from bot.storage.notifications import BroadcastKind, BroadcastState
 from bot.telegram import render
 from bot.telegram.context import SERVICES_KEY
 
