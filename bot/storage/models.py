@@ -151,6 +151,9 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = None
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     error: str | None = Field(default=None, max_length=500)
+    #: a request for it is leaving now, after the chat's message ``anchor`` (staff group)
+    attempted_at: datetime | None = None
+    anchor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class LeaseRow(SQLModel, table=True):

@@ -65,6 +65,11 @@ class Entry:
     key: str
     message: Outgoing
     attempts: int = 0
+    #: the process that held it before (a dead one: its request may have reached Telegram)
+    previous_owner: str | None = None
+    #: a request for it was leaving, after this message id of its chat (staff group)
+    attempt_anchor: int | None = None
+    attempted_at: datetime | None = None
 
 
 # ---------------------------------------------------------------- (de)serialising
@@ -175,38 +180,115 @@ def insert(
     return [Entry(row.id, Lane(row.lane), row.key, message) for row, message in rows if row.id]
 
 
-def _entry(row: OutboxRow) -> Entry:
+def _entry(row: OutboxRow, previous_owner: str | None = None) -> Entry:
     assert row.id is not None
-    return Entry(row.id, Lane(row.lane), row.key, decode(row.payload), row.attempts)
+    anchor = row.anchor if row.attempted_at is not None else None
+    return Entry(
+        row.id,
+        Lane(row.lane),
+        row.key,
+        decode(row.payload),
+        row.attempts,
+        previous_owner,
+        anchor,
+        row.attempted_at,
+    )
+
+
+def mark_attempts(session: Session, ids: Iterable[int], anchor: int | None, now: datetime) -> None:
+    """A request for the entries is leaving, their chat's newest known message being ``anchor``.
+
+    Written before sending to the staff group, whose topics share one chat: after
+    a crash it tells which of the entries may have reached Telegram, and where
+    to look for it.
+    """
+    session.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.id).in_(list(ids)))
+        .values(attempted_at=now, anchor=anchor)
+    )
 
 
 # ---------------------------------------------------------------- senders
 def claim_due(
-    session: Session, owner: str, now: datetime, limit: int = 200, *, skip_locked: bool = False
+    session: Session,
+    owner: str,
+    now: datetime,
+    limit: int = 200,
+    *,
+    skip_locked: bool = False,
+    take_over: bool = False,
 ) -> list[Entry]:
-    """Take the due entries nobody holds (or this process held before), oldest first."""
-    query = (
-        select(OutboxRow)
-        .where(
-            OutboxRow.state == EntryState.PENDING.value,
-            col(OutboxRow.next_attempt_at) <= now,
+    """Take the due entries nobody holds (or this process held before), oldest first.
+
+    ``take_over``: also those other processes hold (a single process starting:
+    whoever held them is dead).
+    """
+    query = select(OutboxRow).where(
+        OutboxRow.state == EntryState.PENDING.value, col(OutboxRow.next_attempt_at) <= now
+    )
+    if not take_over:
+        query = query.where(
             or_(
                 col(OutboxRow.claimed_by).is_(None),
                 col(OutboxRow.claimed_until) < now,
                 col(OutboxRow.claimed_by) == owner,
-            ),
+            )
         )
-        .order_by(col(OutboxRow.id))
-        .limit(limit)
-    )
+    query = query.order_by(col(OutboxRow.id)).limit(limit)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     rows = session.exec(query).all()
+    entries: list[Entry] = []
     for row in rows:
+        previous = row.claimed_by
         row.claimed_by = owner
         row.claimed_until = now + CLAIM
         session.add(row)
-    return [_entry(row) for row in rows]
+        entries.append(_entry(row, previous))
+    return entries
+
+
+def last_message_ids(session: Session, keys: Iterable[str], staff_chat_id: int) -> dict[str, int]:
+    """The newest recorded message id of each key's chat (the anchor of a recovery probe).
+
+    The staff group's ids are shared by every topic: its anchor is the newest
+    of all its messages. A private chat's includes broadcast deliveries.
+    """
+    from bot.storage.models import DeliveryRow
+
+    anchors: dict[str, int] = {}
+    staff_anchor: int | None = None
+    for key in set(keys):
+        chat = _chat_of_key(key, staff_chat_id)
+        if chat == staff_chat_id:
+            if staff_anchor is None:
+                newest = session.exec(
+                    select(func.max(OutboxRow.message_id)).where(
+                        OutboxRow.lane == Lane.STAFF.value,
+                        OutboxRow.state == EntryState.SENT.value,
+                    )
+                ).one()
+                staff_anchor = int(newest or 0)
+            anchors[key] = staff_anchor
+            continue
+        sent = session.exec(
+            select(func.max(OutboxRow.message_id)).where(
+                OutboxRow.key == key, OutboxRow.state == EntryState.SENT.value
+            )
+        ).one()
+        delivered = session.exec(
+            select(func.max(DeliveryRow.message_id)).where(DeliveryRow.chat_id == chat)
+        ).one()
+        anchors[key] = max(int(sent or 0), int(delivered or 0))
+    return anchors
+
+
+def _chat_of_key(key: str, staff_chat_id: int) -> int:
+    kind, _, rest = key.partition(":")
+    if kind == "topic":
+        return staff_chat_id
+    return int(rest.split(":")[0])
 
 
 def extend_claims(session: Session, ids: Iterable[int], owner: str, now: datetime) -> None:
@@ -236,6 +318,7 @@ def complete(
         row.message_id = message_id
         row.claimed_by = None
         row.claimed_until = None
+        row.attempted_at = None
         session.add(row)
     return insert(session, then, owner, staff_chat_id, now)
 
@@ -261,6 +344,7 @@ def retry(
         row.error = error[:500]
         row.claimed_by = owner
         row.claimed_until = at + CLAIM
+        row.attempted_at = None  # the outcome of that request is known
         session.add(row)
 
 
@@ -280,21 +364,9 @@ def fail(
         row.error = error[:500]
         row.claimed_by = None
         row.claimed_until = None
+        row.attempted_at = None
         session.add(row)
     return insert(session, on_failed, owner, staff_chat_id, now)
-
-
-def release_all_claims(session: Session) -> int:
-    """Free every claim (a single process starting: nobody else can hold one)."""
-    result = session.execute(
-        update(OutboxRow)
-        .where(
-            col(OutboxRow.state) == EntryState.PENDING.value,
-            col(OutboxRow.claimed_by).isnot(None),
-        )
-        .values(claimed_by=None, claimed_until=None)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -251,6 +251,14 @@ class SqlInboxStore:
         now: datetime,
     ) -> None:
         """Record one copied message (written by the sender once Telegram accepted it)."""
+        known = self.session.exec(
+            select(MessageLinkRow.id).where(
+                MessageLinkRow.staff_chat_id == staff_chat_id,
+                MessageLinkRow.staff_message_id == staff_message_id,
+            )
+        ).first()
+        if known is not None:
+            return  # recorded already (a message found again after a crash)
         self.session.add(
             MessageLinkRow(
                 ticket_id=ticket_id,

@@ -1,11 +1,13 @@
 """Telegram's limits on the bot's requests, without hidden retries.
 
 About 30 messages a second overall and about 20 a minute in one group. A
-request to a group waits for the group's limit first, so the staff group's
-queue never holds up residents' answers. A 429 (``RetryAfter``) pauses the
-chat it concerns (or everything, for requests without a chat) for the time
-Telegram asks and is then raised to the caller: the outbox decides when to
-try again, so nothing is retried twice and nothing is lost.
+request that posts to a group (send*, copy*, forward*, a new topic) waits
+for the group's limit first, so the staff group's queue never holds up
+residents' answers; edits and other calls count towards the overall limit
+only. A 429 (``RetryAfter``) pauses the chat it concerns (or everything,
+for requests without a chat) for the time Telegram asks and is then raised
+to the caller: the outbox decides when to try again, so nothing is retried
+twice and nothing is lost.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: Telegram's documented limits for bots.
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+#: Methods that post a message (a new topic posts its first service message).
+POSTING = ("send", "copy", "forward", "createForumTopic")
 
 
 class TelegramLimits(BaseRateLimiter[int]):
@@ -74,11 +78,12 @@ class TelegramLimits(BaseRateLimiter[int]):
         if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
             chat_id = int(chat_id)
         is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        posts = endpoint.startswith(POSTING)
         await self._wait_pause(chat_id)
         try:
             if chat_id is None:
                 return await callback(*args, **kwargs)
-            if is_group:
+            if is_group and posts:
                 async with self._group(chat_id), self._overall:
                     return await callback(*args, **kwargs)
             async with self._overall:

@@ -26,7 +26,6 @@ from bot.core.broadcasting import Broadcaster
 from bot.core.knowledge import LANGUAGES
 from bot.services import ReloadResult, reload_engine
 from bot.storage import leases
-from bot.storage import outbox as outbox_store
 from bot.storage import updates as updates_store
 from bot.storage.units import utcnow
 from bot.telegram.app import ALLOWED_UPDATES, publish_commands
@@ -134,15 +133,16 @@ class Runtime:
         app, svc = self.application, self.services
         await app.initialize()
         if not self.shared_database:
-            # SQLite serves one process: claims left by a killed one are free now.
-            await svc.db.run(outbox_store.release_all_claims)
+            # SQLite serves one process: updates a killed one held are free now.
             await svc.db.run(updates_store.release_all_claims)
         await app.start()
         await publish_commands(
             app, svc.settings.staff_chat_id, {lang: svc.t(lang) for lang in LANGUAGES}
         )
+        # What a killed process left in the outbox (SQLite: it was the only one),
+        # looked for before anything new is sent.
+        await self.sender.poll(take_over=not self.shared_database)
         self.sender.start()
-        await self.sender.poll()
         await self.intake.recover()
         await self.run_jobs()
         self._jobs_task = asyncio.get_running_loop().create_task(self._jobs_forever(), name="jobs")

@@ -61,6 +61,8 @@ POLL_EVERY = 1.0
 
 #: How many message ids after the last known one are probed after a timeout.
 PROBE_SPAN = 4
+#: ... and for a message a crashed process may have sent (more may have happened since).
+RECOVERY_SPAN = 12
 
 
 @dataclass
@@ -79,6 +81,8 @@ class Stats:
     uncertain_retries: int = 0
     #: timed-out messages found delivered, not sent again
     found_after_timeout: int = 0
+    #: messages of a crashed process found delivered, not sent again
+    found_after_crash: int = 0
     failed: int = 0
     waited: int = 0
     topics_created: int = 0
@@ -145,26 +149,73 @@ class OutboxSender:
             if entry.id in self._known:
                 continue
             self._known.add(entry.id)
-            self._queues.setdefault(entry.key, deque()).append(
-                _Queued(entry, attempts=entry.attempts)
-            )
+            queued = _Queued(entry, attempts=entry.attempts)
+            self._queues.setdefault(entry.key, deque()).append(queued)
         if entries:
             self._idle.clear()
             self._wake.set()
 
-    async def poll(self) -> int:
-        """Take due entries nobody holds from the database; returns how many were new."""
+    async def poll(self, *, take_over: bool = False) -> int:
+        """Take due entries nobody holds from the database; returns how many were new.
+
+        ``take_over``: also entries other processes hold (a single process starting).
+        """
         now = self.clock()
         claimed = await self.db.run(
-            store.claim_due, self.owner, now, 500, skip_locked=self.skip_locked
+            store.claim_due,
+            self.owner,
+            now,
+            500,
+            skip_locked=self.skip_locked,
+            take_over=take_over,
         )
         fresh = [e for e in claimed if e.id not in self._known]
         # Keep holding what waits here (a long queue in the staff lane).
         waiting = [q.entry.id for queue in self._queues.values() for q in queue]
         if waiting:
             await self.db.run(store.extend_claims, waiting, self.owner, now)
-        self.accept(fresh)
+        resolved = await self._recover(fresh)
+        self.accept([e for e in fresh if e.id not in resolved])
         return len(fresh)
+
+    async def _recover(self, fresh: list[Entry]) -> set[int]:
+        """Look for the messages a dead process may have sent just before dying.
+
+        Per chat at most one request was in flight: in a private chat the
+        oldest entry of its key; in the staff group (one request at a time)
+        the entry marked as attempted. Each is looked for after the chat's
+        newest known message before anything else is sent there; the ones
+        found are stored as sent (returned), the rest are sent as usual.
+        """
+        orphans = [e for e in fresh if e.previous_owner not in (None, self.owner)]
+        suspects: list[Entry] = []
+        heads: set[str] = set()
+        for entry in orphans:
+            if entry.lane is Lane.PRIVATE and entry.key not in heads:
+                heads.add(entry.key)
+                suspects.append(entry)
+        # The staff group had one request in flight: the one attempted last.
+        attempted = [e for e in orphans if e.lane is Lane.STAFF and e.attempted_at is not None]
+        if attempted:
+            suspects.append(max(attempted, key=lambda e: (e.attempted_at, e.id)))
+        suspects = [e for e in suspects if _probeable(e.message)]
+        if not suspects:
+            return set()
+        # Everything recorded as sent lies before the message in flight.
+        anchors = await self.db.run(
+            store.last_message_ids, [e.key for e in suspects], self.staff_chat_id
+        )
+        resolved: set[int] = set()
+        for entry in suspects:
+            chat = self._chat(entry.message)
+            anchor = max(entry.attempt_anchor or 0, anchors.get(entry.key, 0))
+            found = await self._probe(chat, anchor or 0, _keyboard_of(entry.message), RECOVERY_SPAN)
+            if found is None:
+                continue
+            self.stats.found_after_crash += 1
+            self.accept(await self._store_sent([entry], chat, found))
+            resolved.add(entry.id)
+        return resolved
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> None:
@@ -290,7 +341,11 @@ class OutboxSender:
         # The chat's last known message before this request, and the buttons sent.
         anchor = self._last_id.get(chat)
         keyboard = _keyboard_of(merged or message)
-        message_id: int | None
+        message_id: int | None = None
+        if head.entry.lane is Lane.STAFF:
+            # The staff group's topics share one chat: note which request is leaving.
+            ids = [q.entry.id for q in batch]
+            await self.db.run(store.mark_attempts, ids, anchor, self.clock())
         try:
             if merged is not None:
                 message_id = await self._post(merged)
@@ -310,28 +365,42 @@ class OutboxSender:
                 return
             self.stats.found_after_timeout += 1
             message_id = found
+        await self._completed(queue, batch, chat, message_id)
+
+    async def _completed(
+        self, queue: deque[_Queued], batch: list[_Queued], chat: int, message_id: int | None
+    ) -> None:
+        """Telegram has the message: store it with its follow-ups, move on."""
+        new = await self._store_sent([q.entry for q in batch], chat, message_id)
+        for _ in batch:
+            queue.popleft()
+        self.accept(new)
+
+    async def _store_sent(
+        self, entries: list[Entry], chat: int, message_id: int | None
+    ) -> list[Entry]:
+        """Mark entries sent as ``message_id``, link them, queue their follow-ups."""
         if message_id is not None:
             self.observe(chat, message_id)
         now = self.clock()
-        follow_ups = [f for q in batch for f in q.entry.message.then]
-        links = [q.entry.message for q in batch]
-        ids = [q.entry.id for q in batch]
+        follow_ups = [f for e in entries for f in e.message.then]
+        ids = [e.id for e in entries]
 
         def done(session: Session) -> list[Entry]:
-            for sent in links:
-                self._link(session, sent, message_id, now)
+            for entry in entries:
+                self._link(session, entry.message, message_id, now)
             return store.complete(
                 session, ids, now, message_id, follow_ups, self.owner, self.staff_chat_id
             )
 
         new = await self.db.run(done)
-        for _ in batch:
-            queue.popleft()
         self._known.difference_update(ids)
-        self.stats.sent += len(batch)
-        self.accept(new)
+        self.stats.sent += len(entries)
+        return new
 
-    async def _probe(self, chat_id: int, anchor: int, keyboard: Keyboard) -> int | None:
+    async def _probe(
+        self, chat_id: int, anchor: int, keyboard: Keyboard, span: int = PROBE_SPAN
+    ) -> int | None:
         """The id of a timed-out message that Telegram did create, or None.
 
         Message ids in a chat only grow, and one message of a key is in flight
@@ -341,7 +410,7 @@ class OutboxSender:
         message without changing anything; the person's own messages "can't be
         edited", and "not found" means nothing came after them.
         """
-        for candidate in range(anchor + 1, anchor + 1 + PROBE_SPAN):
+        for candidate in range(anchor + 1, anchor + 1 + span):
             try:
                 await self.bot.edit_message_reply_markup(
                     chat_id=chat_id, message_id=candidate, reply_markup=markup(keyboard)
@@ -418,8 +487,9 @@ class OutboxSender:
     ) -> None:
         if message_id is None:
             return
+        repo = SqlInboxStore(session)
         if isinstance(sent, ToTopic) and sent.source is not None and sent.ticket_id is not None:
-            SqlInboxStore(session).link_messages(
+            repo.link_messages(
                 sent.ticket_id,
                 to_staff=True,
                 person_chat_id=sent.source.chat_id,
@@ -429,7 +499,7 @@ class OutboxSender:
                 now=now,
             )
         elif isinstance(sent, Relay) and sent.ticket_id is not None:
-            SqlInboxStore(session).link_messages(
+            repo.link_messages(
                 sent.ticket_id,
                 to_staff=False,
                 person_chat_id=sent.chat_id,

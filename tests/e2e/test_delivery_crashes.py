@@ -40,7 +40,7 @@ async def test_killed_again_and_again_nothing_lost_nothing_twice(
     api.add_user(STAFF, private_chat=False)
     for person in PEOPLE:
         api.add_user(person)
-    bot = bot_processes.polling(content_dir=content_dir)
+    bot = bot_processes.polling(content_dir=content_dir, env={"LOG_LEVEL": "INFO"})
     await bot.start()
     watcher = Database.connect(bot_processes.database_url, run_migrations=False)
     answered: set[int] = set()
