@@ -58,12 +58,12 @@ def copies(api: FakeBotApi) -> Counter[int]:
 
 
 async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine
 ) -> None:
     rate = 1000.0  # a test setting; production stays under Telegram's ~30/s
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         broadcast_rate=rate,
         # Without Telegram's 30/s ceiling, so that 10,000 messages take seconds;
@@ -101,14 +101,14 @@ async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
     await bot.stop()
 
 
-async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engine: Engine) -> None:
+async def test_production_rate_stays_under_telegram_limits(
+    database_url: str, engine: Engine
+) -> None:
     from fake_bot_api import RateLimits
 
     async with serve_fake_api(rate_limits=RateLimits(per_second=30)) as api:
         api.add_supergroup(STAFF_CHAT.id, "Biuro")
-        bot = BotHarness(
-            api=api, database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}", engine=engine
-        )
+        bot = BotHarness(api=api, database_url=database_url, engine=engine)
         await bot.start()
         assert bot.db is not None and bot.app is not None
         add_subscribers(bot.db, api, 120)
@@ -128,13 +128,12 @@ async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engin
         assert elapsed >= 120 / 25 - 1  # paced, not a burst
 
 
-async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None:
+async def test_a_killed_process_resumes_the_announcement(tmp_path: Path, database_url: str) -> None:
     """A real `torun-bot run` process is killed (SIGKILL) mid-announcement and restarted."""
     token = "123456789:AAHq0vD5sVbBqGm1Jd3vQWkFz8qf2E0n_Lw"  # not a real token
-    database = tmp_path / "bot.sqlite3"
     async with serve_fake_api(token=token) as api:
         api.add_supergroup(STAFF_CHAT.id, "Biuro")
-        db = Database.connect(f"sqlite:///{database}")
+        db = Database.connect(database_url)
         chats = add_subscribers(db, api, 90)
         broadcast_id = announce(db)
         db.close()
@@ -144,7 +143,7 @@ async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None
             "TELEGRAM_TOKEN": token,
             "STAFF_CHAT_ID": str(STAFF_CHAT.id),
             "TELEGRAM_API_URL": api.api_url,
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
             "BROADCAST_RATE": "30",
             "LOG_LEVEL": "WARNING",
         }
@@ -158,7 +157,7 @@ async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None
                 stderr=subprocess.PIPE,
             )
 
-        watcher = Database.connect(f"sqlite:///{database}", run_migrations=False)
+        watcher = Database.connect(database_url, run_migrations=False)
 
         def settled() -> bool:
             # Between two deliveries: the last one sent is recorded, none in flight.
@@ -197,7 +196,7 @@ async def test_a_killed_process_resumes_the_announcement(tmp_path: Path) -> None
 
 
 async def test_progress_is_one_message_edited_in_place(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine, monkeypatch
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine, monkeypatch
 ) -> None:
     """An announcement started without a progress message gets one, then edits it."""
     from bot.telegram import broadcast as broadcast_module
@@ -205,7 +204,7 @@ async def test_progress_is_one_message_edited_in_place(
     monkeypatch.setattr(broadcast_module, "PROGRESS_EVERY", 0.05)
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         broadcast_rate=400.0,
         rate_limiter=False,
