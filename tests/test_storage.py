@@ -52,6 +52,25 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://bot:secret@db.example:5432/torun",  # as hosting platforms write it
+        "postgresql://bot:secret@db.example:5432/torun",
+        "postgresql+psycopg://bot:secret@db.example:5432/torun",
+    ],
+)
+def test_postgresql_urls_use_the_installed_driver(url: str) -> None:
+    engine = make_engine(url)  # creating an engine does not connect
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    assert (engine.url.host, engine.url.database, engine.url.password) == (
+        "db.example",
+        "torun",
+        "secret",
+    )
+    engine.dispose()
+
+
 def test_the_tests_use_the_database_they_were_given(db: Database) -> None:
     backend = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     assert db.engine.url.get_backend_name() == backend
