@@ -76,7 +76,19 @@ class PostgresDatabases:
         name = make_url(url).database
         assert name is not None and name.startswith(PREFIX)
         with self._admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # Not DROP ... WITH (FORCE): it must also be allowed to end an autovacuum
+            # worker in the database, which needs pg_signal_backend, and fails without.
+            # Plain DROP DATABASE ends autovacuum itself and waits (5 s) for the
+            # test's own connections, ended here.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND usename = current_user"
+                    " AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
     def close(self) -> None:
         self._admin.dispose()
