@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install locales chat test lint typecheck unit bench extract-messages clean
+.PHONY: install locales chat test test-postgres lint typecheck unit bench extract-messages clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ chat: install
 test: install lint typecheck
 	$(BIN)/torun-bot check
 	$(BIN)/python -m pytest -q
+
+## test-postgres: the tests that use a database again, on a throwaway PostgreSQL server
+## (.ci/postgres.sh installs the distribution's package if needed, starts it, stops it after)
+test-postgres: install
+	bash .ci/postgres.sh run $(BIN)/python -m pytest -q -m database
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

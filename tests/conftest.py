@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from databases import PostgresDatabases, server_url, sqlite_url
 
 from bot.cli import main
 from bot.services import PROJECT_ROOT, Engine, build_engine
@@ -55,6 +56,48 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, out.getvalue() + captured.out, captured.err)
 
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        server_url()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header() -> str:
+    server = server_url()
+    return "databases: " + ("PostgreSQL (TEST_DATABASE_URL)" if server else "SQLite files")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `make test-postgres` runs exactly the tests that use a database (-m database).
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    """The PostgreSQL server of TEST_DATABASE_URL, or None when the tests use SQLite."""
+    server = server_url()
+    if server is None:
+        yield None
+        return
+    databases = PostgresDatabases(server)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_databases: PostgresDatabases | None) -> Iterator[str]:
+    """An empty database of the test's own: a SQLite file, or a PostgreSQL database."""
+    if postgres_databases is None:
+        yield sqlite_url(tmp_path)
+        return
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.drop(url)
 
 
 # Telegram fixtures are added below by the bot tests.

@@ -260,6 +260,13 @@ def unknown_place_in_hours_block(root: Path) -> list[Expected]:
     return [Expected(rel, pl_line, "unknown place 'nigdzie' in {hours:nigdzie}")]
 
 
+def event_id_too_long(root: Path) -> list[Expected]:
+    rel = "knowledge/events.yaml"
+    long_id = "konkurs-" + "x" * 57  # 65 characters
+    edit(root, rel, "id: konkurs-test", f"id: {long_id}")
+    return [Expected(rel, line_of(root, rel, long_id), "id longer than 64 characters")]
+
+
 BROKEN: list[Callable[[Path], list[Expected]]] = [
     unknown_topic_id,
     unknown_related_topic,
@@ -285,6 +292,7 @@ BROKEN: list[Callable[[Path], list[Expected]]] = [
     invalid_opening_hours,
     unknown_block,
     unknown_place_in_hours_block,
+    event_id_too_long,
 ]
 
 

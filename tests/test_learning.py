@@ -54,10 +54,9 @@ def content_copy(tmp_path: Path) -> Path:
 
 
 def test_export_writes_checks_and_marks(
-    content_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    content_copy: Path, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'learn.sqlite3'}"
-    db = Database.connect(url)
+    db = Database.connect(database_url)
     db.call(
         lambda s: SqlInboxStore(s).add_learned_example(
             "ngo.premises",
@@ -69,7 +68,7 @@ def test_export_writes_checks_and_marks(
         )
     )
     db.close()
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     args = argparse.Namespace(content_dir=str(content_copy), output_dir=None)
@@ -84,12 +83,11 @@ def test_export_writes_checks_and_marks(
 
 
 def test_export_is_undone_when_it_would_break_the_content(
-    content_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    content_copy: Path, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     premises = (content_copy / "intents" / "ngo.premises.yaml").read_text("utf-8")
     existing = yaml.safe_load(premises)["examples"]["pl"][0]
-    url = f"sqlite:///{tmp_path / 'learn.sqlite3'}"
-    db = Database.connect(url)
+    db = Database.connect(database_url)
     # The same sentence already belongs to another topic: check refuses it.
     db.call(
         lambda s: SqlInboxStore(s).add_learned_example(
@@ -97,7 +95,7 @@ def test_export_is_undone_when_it_would_break_the_content(
         )
     )
     db.close()
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     args = argparse.Namespace(content_dir=str(content_copy), output_dir=None)

@@ -1,10 +1,13 @@
-"""Storage: migrations build the models' schema; repository functions on SQLite."""
+"""Storage: migrations build the models' schema; repository functions.
+
+On SQLite files, and on PostgreSQL under ``make test-postgres`` (see databases.py).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -12,6 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy import text as sql
 from sqlmodel import SQLModel
 
 from bot.core.inbox import PersonInfo, TicketState
@@ -28,14 +32,14 @@ NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database.connect(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+def db(database_url: str) -> Database:
+    database = Database.connect(database_url)
     yield database  # type: ignore[misc]
     database.close()
 
 
-def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'schema.sqlite3'}")
+def test_migrations_create_exactly_the_models_schema(database_url: str) -> None:
+    engine = make_engine(database_url)
     migrate(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -44,16 +48,44 @@ def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'updown.sqlite3'}"
-    engine = make_engine(url)
+def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    engine = make_engine(database_url)
     migrate(engine)
-    config = alembic_config(url)
+    config = alembic_config(database_url)
     command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(engine)
-    assert "ticket" in inspect(engine).get_table_names()
+    assert set(inspect(engine).get_table_names()) == {*SQLModel.metadata.tables, "alembic_version"}
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://bot:secret@db.example:5432/torun",  # as hosting platforms write it
+        "postgresql://bot:secret@db.example:5432/torun",
+        "postgresql+psycopg://bot:secret@db.example:5432/torun",
+    ],
+)
+def test_postgresql_urls_use_the_installed_driver(url: str) -> None:
+    engine = make_engine(url)  # creating an engine does not connect
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    assert (engine.url.host, engine.url.database, engine.url.password) == (
+        "db.example",
+        "torun",
+        "secret",
+    )
+    engine.dispose()
+
+
+def test_the_tests_use_the_database_they_were_given(db: Database) -> None:
+    backend = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    assert db.engine.url.get_backend_name() == backend
+    with db.engine.connect() as connection:
+        version = connection.execute(
+            sql("SELECT version()" if backend == "postgresql" else "SELECT sqlite_version()")
+        ).scalar_one()
+    assert version.startswith("PostgreSQL") if backend == "postgresql" else version[0].isdigit()
 
 
 def inbox(db: Database, fn: Callable[[SqlInboxStore], T]) -> T:

@@ -52,6 +52,9 @@ MESSAGE_LIMIT = 4096
 #: the static part of an answer; the full rendering is checked separately.
 STATIC_ANSWER_LIMIT = 3000
 MIN_POLISH_EXAMPLES = 5
+#: An event id becomes part of keys the database stores in VARCHAR(128) columns
+#: ("news:event:<id>:<start>:<deadline>"); PostgreSQL refuses a longer value.
+MAX_EVENT_ID = 64
 OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)(?::([a-z0-9_.-]+))?\}(?!\})")
@@ -712,6 +715,8 @@ class _Reader:
             return None
         eid = self.text(path, e, "id", "event", required=True)
         what = f"event {eid}"
+        if eid is not None and len(eid) > MAX_EVENT_ID:
+            self.report(path, e.line_of("id"), f"{what}: id longer than {MAX_EVENT_ID} characters")
         self.unknown_keys(
             path,
             e,

@@ -19,7 +19,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
-    """Create the SQLAlchemy engine; SQLite gets WAL and foreign keys."""
+    """Create the SQLAlchemy engine; SQLite gets WAL and foreign keys, PostgreSQL psycopg."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -47,7 +47,13 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        # Hosting platforms hand out postgres:// (which SQLAlchemy does not know) or
+        # postgresql:// (whose default driver depends on the SQLAlchemy version):
+        # both mean the psycopg driver installed with the bot.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def alembic_config(url: str) -> Config:

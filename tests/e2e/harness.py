@@ -176,12 +176,12 @@ async def fake_telegram() -> AsyncIterator[FakeBotApi]:
 
 @pytest_asyncio.fixture
 async def harness(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine
 ) -> AsyncIterator[BotHarness]:
-    """The bot running against the fake Telegram with a fresh SQLite database."""
+    """The bot running against the fake Telegram with a fresh database (SQLite or PostgreSQL)."""
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
     )
     await bot.start()

@@ -59,12 +59,12 @@ def copies(api: FakeBotApi) -> Counter[int]:
 
 
 async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine
 ) -> None:
     rate = 1000.0  # a test setting; production stays under Telegram's ~30/s
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         broadcast_rate=rate,
         # Without Telegram's 30/s ceiling, so that 10,000 messages take seconds;
@@ -102,14 +102,14 @@ async def test_ten_thousand_subscribers_crash_halfway_exactly_once(
     await bot.stop()
 
 
-async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engine: Engine) -> None:
+async def test_production_rate_stays_under_telegram_limits(
+    database_url: str, engine: Engine
+) -> None:
     from fake_bot_api import RateLimits
 
     async with serve_fake_api(rate_limits=RateLimits(per_second=30)) as api:
         api.add_supergroup(STAFF_CHAT.id, "Biuro")
-        bot = BotHarness(
-            api=api, database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}", engine=engine
-        )
+        bot = BotHarness(api=api, database_url=database_url, engine=engine)
         await bot.start()
         assert bot.db is not None and bot.app is not None
         add_subscribers(bot.db, api, 120)
@@ -131,17 +131,19 @@ async def test_production_rate_stays_under_telegram_limits(tmp_path: Path, engin
 
 
 async def test_a_killed_process_resumes_the_announcement(
-    process_api: FakeBotApi, bot_processes: BotProcesses, content_dir: Path
+    process_api: FakeBotApi, bot_processes: BotProcesses, content_dir: Path, database_url: str
 ) -> None:
     """A real `torun-bot run` process is killed (SIGKILL) mid-announcement and restarted."""
     api = process_api
-    db = Database.connect(bot_processes.database_url)
+    db = Database.connect(database_url)
     chats = add_subscribers(db, api, 90)
     broadcast_id = announce(db)
     db.close()
     # The announcement does not depend on the content: the minimal tree starts faster.
-    bot = bot_processes.polling(content_dir=content_dir, env={"BROADCAST_RATE": "30"})
-    watcher = Database.connect(bot_processes.database_url, run_migrations=False)
+    bot = bot_processes.polling(
+        content_dir=content_dir, database_url=database_url, env={"BROADCAST_RATE": "30"}
+    )
+    watcher = Database.connect(database_url, run_migrations=False)
 
     def settled() -> bool:
         # Between two deliveries: the last one sent is recorded, none in flight.
@@ -171,7 +173,7 @@ async def test_a_killed_process_resumes_the_announcement(
 
 
 async def test_progress_is_one_message_edited_in_place(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine, monkeypatch
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine, monkeypatch
 ) -> None:
     """An announcement started without a progress message gets one, then edits it."""
     from bot.core import broadcasting as broadcast_module
@@ -179,7 +181,7 @@ async def test_progress_is_one_message_edited_in_place(
     monkeypatch.setattr(broadcast_module, "PROGRESS_EVERY", 0.05)
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         broadcast_rate=400.0,
         rate_limiter=False,

@@ -70,12 +70,14 @@ def add_edition_3(content: Path) -> None:
     events_file.write_text(yaml.safe_dump(events, allow_unicode=True), "utf-8")
 
 
-async def editable_bot(api: FakeBotApi, tmp_path: Path, engine: Engine) -> tuple[Path, BotHarness]:
+async def editable_bot(
+    api: FakeBotApi, tmp_path: Path, engine: Engine, database_url: str
+) -> tuple[Path, BotHarness]:
     """A started bot whose content is a copy on disk that the test may edit and reload."""
     root = copy_content(tmp_path / "content")
     bot = BotHarness(
         api=api,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         content_dir=root,
     )
@@ -92,12 +94,12 @@ def dated_engine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Engine
 
 @pytest_asyncio.fixture
 async def dated(
-    fake_telegram: FakeBotApi, tmp_path: Path, dated_engine: tuple[Path, Engine]
+    fake_telegram: FakeBotApi, database_url: str, dated_engine: tuple[Path, Engine]
 ) -> Any:
     root, engine = dated_engine
     bot = BotHarness(
         api=fake_telegram,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        database_url=database_url,
         engine=engine,
         content_dir=root,
         moment=datetime(2027, 9, 1, 12, 0, tzinfo=WARSAW),
@@ -287,9 +289,9 @@ async def test_reminder_goes_out_at_its_time(dated: BotHarness) -> None:
 
 
 async def test_new_kongres_date_is_announced_once(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine, database_url: str
 ) -> None:
-    root, bot = await editable_bot(fake_telegram, tmp_path, engine)
+    root, bot = await editable_bot(fake_telegram, tmp_path, engine, database_url)
     try:
         await subscribe(bot, ANNA)
         add_edition_3(root)
@@ -317,9 +319,9 @@ async def test_new_kongres_date_is_announced_once(
 
 
 async def test_invalid_content_is_refused_and_the_old_stays(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine, database_url: str
 ) -> None:
-    root, bot = await editable_bot(fake_telegram, tmp_path, engine)
+    root, bot = await editable_bot(fake_telegram, tmp_path, engine, database_url)
     try:
         broken = root / "knowledge" / "topics" / "kongres.when.yaml"
         broken.write_text(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,13 +39,13 @@ def reply(i: int) -> str:
 
 
 @pytest_asyncio.fixture
-async def faulty(tmp_path: Path, engine: Engine) -> AsyncIterator[BotHarness]:
+async def faulty(database_url: str, engine: Engine) -> AsyncIterator[BotHarness]:
     async with serve_fake_api() as api:
         api.add_supergroup(STAFF_CHAT.id, STAFF_CHAT.title or "Staff")
         api.add_user(STAFF, private_chat=False)
         bot = BotHarness(
             api=api,
-            database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            database_url=database_url,
             engine=engine,
             # Telegram's 20 posts a minute would make 300 staff posts take 15 minutes;
             # the pace under the limiter is measured in bench/delivery.py.

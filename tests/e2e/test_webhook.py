@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from pathlib import Path
 
 import httpx
 from fake_bot_api import FakeBotApi
@@ -28,12 +27,12 @@ def free_port() -> int:
 
 
 async def test_webhook_rejects_requests_without_the_secret(
-    fake_telegram: FakeBotApi, tmp_path: Path, engine: Engine
+    fake_telegram: FakeBotApi, database_url: str, engine: Engine
 ) -> None:
     settings = Settings(
         token=Secret(fake_telegram.token),
         staff_chat_id=STAFF_CHAT.id,
-        database_url=f"sqlite:///{tmp_path / 'hook.sqlite3'}",
+        database_url=database_url,
         api_url=fake_telegram.api_url,
         file_url=fake_telegram.file_url,
         webhook_url="https://bot.test/telegram",
