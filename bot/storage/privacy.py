@@ -467,17 +467,18 @@ class SqlPrivacyStore:
 
         cutoff = _utc(now) - policy.inactive_people
         subscribed = exists().where(col(SubscriptionRow.person_id) == col(PersonRow.id))
+        # On the last-seen index (placeholders, rare and removed below, are skipped here).
         inactive = s.exec(
             select(PersonRow)
             .where(
-                col(PersonRow.erased_at).is_(None),
                 col(PersonRow.last_seen_at) < cutoff,
                 ~self._recent_ticket(cutoff),
                 or_(col(PersonRow.blocked_at).isnot(None), ~subscribed),
             )
-            .order_by(col(PersonRow.id))
+            .order_by(col(PersonRow.last_seen_at))
             .limit(INACTIVE_BATCH)
         ).all()
+        inactive = [person for person in inactive if person.erased_at is None]
         for person in inactive:
             self._erase_rows(person, listings=False)
             s.delete(person)
