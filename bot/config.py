@@ -16,6 +16,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.core.privacy import Retention
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -77,6 +79,8 @@ class Settings:
     webhook_secret: Secret | None = None
     #: announcements: messages per second overall (Telegram allows about 30)
     broadcast_rate: float = 25.0
+    #: how long personal data are kept (the RETENTION_* settings)
+    retention: Retention = field(default_factory=Retention)
     log_level: str = "INFO"
 
     @property
@@ -115,6 +119,29 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(name, f"must be an http(s) URL, got {raw!r}")
     return raw
+
+
+#: (variable, field of Retention, minimum days and why) of the retention periods.
+RETENTION_SETTINGS: tuple[tuple[str, str, int, str], ...] = (
+    ("RETENTION_QUESTION_DAYS", "question_texts", 1, ""),
+    ("RETENTION_UNANSWERED_DAYS", "unanswered", 1, ""),
+    ("RETENTION_UPDATE_DAYS", "update_ids", 2, "Telegram redelivers an update for up to 24 hours"),
+    ("RETENTION_OUTBOX_DAYS", "outbox", 1, ""),
+    ("RETENTION_FEEDBACK_DAYS", "feedback", 1, ""),
+    ("RETENTION_DELIVERY_DAYS", "deliveries", 1, ""),
+    ("RETENTION_INACTIVE_DAYS", "inactive_people", 1, ""),
+)
+
+
+def _retention(env: Mapping[str, str]) -> Retention:
+    defaults = Retention()
+    periods: dict[str, timedelta] = {}
+    for name, attribute, minimum, why in RETENTION_SETTINGS:
+        days = _int(env, name, getattr(defaults, attribute).days)
+        if days < minimum:
+            raise SettingsError(name, f"must be at least {minimum} days: {why}")
+        periods[attribute] = timedelta(days=days)
+    return Retention(**periods)
 
 
 def load_settings(env: Mapping[str, str], *, webhook: bool = False) -> Settings:
@@ -206,5 +233,6 @@ def load_settings(env: Mapping[str, str], *, webhook: bool = False) -> Settings:
         webhook_port=_int(env, "WEBHOOK_PORT", 8443),
         webhook_secret=webhook_secret,
         broadcast_rate=rate,
+        retention=_retention(env),
         log_level=level,
     )

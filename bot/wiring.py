@@ -21,6 +21,7 @@ from bot.core.conversation import Conversation
 from bot.core.dates import local_now
 from bot.core.inbox import Inbox
 from bot.core.language import detect_language
+from bot.core.privacy import Privacy
 from bot.core.translation import Translator
 from bot.services import Engine
 from bot.storage.database import Database
@@ -38,6 +39,7 @@ class Services:
     inbox: Inbox
     conversation: Conversation
     broadcasting: Broadcasting
+    privacy: Privacy
     #: this process, as it holds claims and leases in the database
     owner: str
     clock: Callable[[], datetime] | None = None
@@ -95,6 +97,7 @@ def build_services(
         broadcasting=Broadcasting(
             knowledge=lambda: services.assistant.knowledge, translator=engine.catalogs
         ),
+        privacy=Privacy(translator=engine.catalogs, retention=settings.retention),
         owner=owner,
         clock=clock,
     )

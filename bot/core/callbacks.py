@@ -23,6 +23,7 @@ class Kind(StrEnum):
     ANNOUNCE = "n"  # staff: n:<announcement id>:<ok|no>
     CALENDAR = "c"  # c:<edition>[:<day>:<session>]
     VENUE = "v"  # v:<place id>
+    ERASE = "e"  # e:<1|0>: delete my data (yes / no)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,8 @@ RESIDENT_COMMANDS: tuple[Command, ...] = (
     Command("pytanie", N_("Ask a person at the Biuro")),
     Command("powiadomienia", N_("Reminders and news")),
     Command("jezyk", N_("Language: Polski, Українська, English")),
+    Command("moje_dane", N_("See everything I store about you")),
+    Command("usun_dane", N_("Delete everything I store about you")),
 )
 
 #: Commands of the staff group.

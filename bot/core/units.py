@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 from bot.core.broadcasting import BroadcastStore
 from bot.core.inbox import InboxStore
 from bot.core.messages import Outbox
+from bot.core.privacy import PrivacyStore
 
 T = TypeVar("T")
 
@@ -32,6 +33,11 @@ class Unit(Protocol):
     @property
     def broadcasts(self) -> BroadcastStore:
         """Subscriptions and broadcasts."""
+        ...
+
+    @property
+    def privacy(self) -> PrivacyStore:
+        """A person's data as a whole: export, erasure, retention."""
         ...
 
     @property

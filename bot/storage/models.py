@@ -23,7 +23,7 @@ class PersonRow(SQLModel, table=True):
     language: str = Field(default="pl", max_length=8)
     language_chosen: bool = Field(default=False)
     first_contact_at: datetime
-    last_seen_at: datetime
+    last_seen_at: datetime = Field(index=True)
     staff_thread_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     awaiting_question: bool = Field(default=False)
     last_question_message_id: int | None = Field(
@@ -32,13 +32,19 @@ class PersonRow(SQLModel, table=True):
     last_question_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     blocked_at: datetime | None = Field(default=None)
     handover_offered: bool = Field(default=False)
+    #: set when the person had their data erased: the row holds nothing of them any more and
+    #: stays only until the note in their staff topic is delivered (see bot.storage.privacy)
+    erased_at: datetime | None = Field(default=None, index=True)
 
 
 class TicketRow(SQLModel, table=True):
     """A question passed to the Biuro staff."""
 
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_person_state", "person_id", "state"),)
+    __table_args__ = (
+        Index("ix_ticket_person_state", "person_id", "state"),
+        Index("ix_ticket_state_closed", "state", "closed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", nullable=False)
@@ -72,18 +78,22 @@ class MessageLinkRow(SQLModel, table=True):
 
 
 class FeedbackRow(SQLModel, table=True):
-    """A person's "helped / did not help" on an answer (one vote per answer)."""
+    """A person's "helped / did not help" on an answer (one vote per answer).
+
+    After the retention period (or an erasure) a vote loses the person, the chat
+    and the message: only its topic, its value and its date stay, for statistics.
+    """
 
     __tablename__ = "feedback"
     __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_feedback_message"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", nullable=False)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     topic: str = Field(max_length=64)
     helpful: bool
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    created_at: datetime
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(index=True)
 
 
 class UnansweredRow(SQLModel, table=True):
@@ -92,13 +102,13 @@ class UnansweredRow(SQLModel, table=True):
     __tablename__ = "unanswered"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     normalized: str = Field(sa_column=Column(Text, nullable=False, index=True))
     language: str = Field(default="pl", max_length=8)
     best_guess: str | None = Field(default=None, max_length=64)
     confidence: float | None = None
-    created_at: datetime
+    created_at: datetime = Field(index=True)
 
 
 class InboundUpdateRow(SQLModel, table=True):
@@ -176,9 +186,9 @@ class LearnedExampleRow(SQLModel, table=True):
     topic: str = Field(max_length=64)
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str = Field(default="pl", max_length=8)
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     added_by: str = Field(default="", max_length=256)
-    created_at: datetime
+    created_at: datetime = Field(index=True)
     exported_at: datetime | None = None
 
 
@@ -230,7 +240,7 @@ class DeliveryRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id", nullable=False)
-    person_id: int = Field(foreign_key="person.id", nullable=False)
+    person_id: int = Field(foreign_key="person.id", nullable=False, index=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     language: str = Field(default="pl", max_length=8)
     state: str = Field(default="pending", max_length=16)

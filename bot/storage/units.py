@@ -21,6 +21,7 @@ from bot.storage import updates
 from bot.storage.broadcasts import SqlBroadcastStore
 from bot.storage.database import Database
 from bot.storage.outbox import Entry, SqlOutbox
+from bot.storage.privacy import SqlPrivacyStore
 from bot.storage.repository import SqlInboxStore
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ class SqlUnit:
     inbox: SqlInboxStore
     broadcasts: SqlBroadcastStore
     outbox: SqlOutbox
+    privacy: SqlPrivacyStore
 
 
 @dataclass(repr=False)
@@ -60,6 +62,7 @@ class SqlTransactions:
             SqlOutbox(
                 session, owner=self.owner, staff_chat_id=self.staff_chat_id, now=self.clock()
             ),
+            SqlPrivacyStore(session),
         )
 
     async def run(self, fn: Callable[[SqlUnit], T]) -> T:

@@ -31,7 +31,7 @@ from bot.core.knowledge import DEFAULT_LANGUAGE, LANGUAGES
 from bot.core.menu import COMMAND_ALIASES, RESIDENT_COMMANDS, STAFF_COMMAND_NAMES
 from bot.core.translation import Translator
 from bot.telegram import render
-from bot.telegram.handlers import common, notifications, residents, staff
+from bot.telegram.handlers import common, notifications, privacy, residents, staff
 from bot.telegram.ingest import PerChatProcessor
 from bot.telegram.ratelimit import TelegramLimits
 
@@ -116,6 +116,8 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
             CommandHandler(["jezyk", "language"], residents.language_command, filters=private),
             CommandHandler("pytanie", residents.question_command, filters=private),
             CommandHandler("powiadomienia", notifications.notifications_command, filters=private),
+            CommandHandler(["moje_dane", "mydata"], privacy.my_data_command, filters=private),
+            CommandHandler(["usun_dane", "deletedata"], privacy.erase_command, filters=private),
             # Staff commands typed by a resident are refused, not treated as text.
             CommandHandler(sorted(STAFF_COMMAND_NAMES), residents.staff_only, filters=private),
             CommandHandler("zamknij", staff.close_command, filters=staff_chat),

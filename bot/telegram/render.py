@@ -9,6 +9,7 @@ Telegram's types by the sender; only the command menus are Telegram's own.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
@@ -17,12 +18,24 @@ from bot.core.answering import Reply
 from bot.core.callbacks import Callback, Kind
 from bot.core.conversation import Outcome, OutcomeKind
 from bot.core.dated import Phase, relevant_edition
+from bot.core.dates import fmt_date, local_now
 from bot.core.html import escape
 from bot.core.inbox import Person, Ticket, TicketState, Unrecognised, describe_age
 from bot.core.knowledge import KnowledgeBase, KongresEdition
 from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
-from bot.core.messages import Button, Keyboard, OutMessage
-from bot.core.notifications import Theme
+from bot.core.messages import Button, Document, Keyboard, OutMessage
+from bot.core.notifications import THEME_LABELS, Theme
+from bot.core.privacy import (
+    DELIVERIES,
+    FEEDBACK,
+    INBOUND_UPDATES,
+    LEARNED_EXAMPLES,
+    OUTBOX,
+    TICKETS,
+    UNANSWERED,
+    Export,
+    Retention,
+)
 from bot.core.translation import Translator
 
 LANGUAGE_NAMES: dict[str, str] = {"pl": "Polski", "uk": "Українська", "en": "English"}
@@ -85,7 +98,7 @@ def group_menu(group: MenuGroup, t: Translator, title: Callable[[str], str]) -> 
     return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", _rows(rows))
 
 
-def welcome(t: Translator, first_name: str) -> Rendered:
+def welcome(t: Translator, first_name: str, retention: Retention | None = None) -> Rendered:
     """/start: greeting, privacy notice, language choice and the menu."""
     text = "\n\n".join(
         [
@@ -94,12 +107,7 @@ def welcome(t: Translator, first_name: str) -> Rendered:
                 "in Toruń. I answer questions about the Kongres Dialogu, grants and support "
                 "for NGOs, consultations and other ways to take part in city life."
             ).format(name=escape(first_name)),
-            "<i>"
-            + t.gettext(
-                "Privacy: I store your messages and Telegram name only to answer you; "
-                "questions I cannot answer are read by the Biuro staff."
-            )
-            + "</i>",
+            "<i>" + privacy_notice(t, retention or Retention()) + "</i>",
             t.gettext("Choose a topic, or simply write your question."),
         ]
     )
@@ -107,6 +115,109 @@ def welcome(t: Translator, first_name: str) -> Rendered:
     rows.insert(0, languages_row())
     # The language row replaces the menu's own language button (the last row).
     return Rendered(text, _rows(rows[:-1]))
+
+
+def privacy_notice(t: Translator, retention: Retention) -> str:
+    """What is stored, for how long, and the two commands (part of /start)."""
+    return t.gettext(
+        "Privacy: I store your Telegram name, language and questions only to answer you; "
+        "questions I cannot answer are read by the Biuro staff. Question texts are deleted "
+        "{questions} days after the question is closed, unrecognised questions after "
+        "{unanswered} days. /moje_dane shows everything I store about you, /usun_dane "
+        "deletes it."
+    ).format(questions=retention.question_texts.days, unanswered=retention.unanswered.days)
+
+
+def nothing_stored(t: Translator) -> Rendered:
+    """/moje_dane or /usun_dane from someone the bot knows nothing about."""
+    return Rendered(
+        t.gettext("I do not store anything about you: there is nothing to show or delete.")
+    )
+
+
+def personal_data(export: Export, t: Translator, retention: Retention) -> Rendered:
+    """/moje_dane: what kinds of data, how many, since when (the file has every row)."""
+    data = export.data
+    since = fmt_date(local_now(data.first_contact_at).date(), t.lang)
+    themes = ", ".join(
+        t.gettext(label) for theme, label in THEME_LABELS.items() if theme.value in data.themes
+    )
+    lines = [
+        "<b>" + t.gettext("What I store about you") + "</b>",
+        t.gettext(
+            "Since {date}: your Telegram id, first name, username (if you have one) and language."
+        ).format(date=since),
+        t.gettext("Questions passed to the Biuro staff: {n}").format(n=data.count(TICKETS)),
+    ]
+    if data.open_ticket:
+        lines.append(t.gettext("One of them is still with the staff."))
+    lines += [
+        t.gettext("Questions I could not answer: {n}").format(n=data.count(UNANSWERED)),
+        t.gettext("Votes on my answers: {n}").format(n=data.count(FEEDBACK)),
+        t.gettext("Subscriptions: {themes}").format(themes=themes or t.gettext("none")),
+        t.gettext("Announcements sent to you: {n}").format(n=data.count(DELIVERIES)),
+        t.gettext("Your questions added to the knowledge base as examples: {n}").format(
+            n=data.count(LEARNED_EXAMPLES)
+        ),
+        t.gettext("Messages to you or about you, kept for {days} days after sending: {n}").format(
+            n=data.count(OUTBOX), days=retention.outbox.days
+        ),
+    ]
+    if data.count(INBOUND_UPDATES):
+        lines.append(
+            t.gettext("Your messages not handled yet: {n}").format(n=data.count(INBOUND_UPDATES))
+        )
+    lines += [
+        "",
+        t.gettext(
+            "The attached file holds every record (JSON), with how long each kind is kept. "
+            "/usun_dane deletes all of it."
+        ),
+    ]
+    return Rendered("\n".join(lines))
+
+
+def personal_data_file(export: Export, t: Translator) -> Document:
+    """The JSON file of /moje_dane, with its caption."""
+    return replace(export.document, caption=t.gettext("Everything I store about you (JSON)"))
+
+
+def erase_prompt(t: Translator, *, open_question: bool) -> Rendered:
+    """/usun_dane: what goes, and yes / no."""
+    lines = [
+        "<b>" + t.gettext("Delete everything I store about you?") + "</b>",
+        t.gettext(
+            "Your name, your questions and the replies to them, your votes and your "
+            "subscriptions will be deleted. This cannot be undone; if you write again later, "
+            "I start from scratch."
+        ),
+    ]
+    if open_question:
+        lines.append(t.gettext("Your open question to the Biuro staff will be closed."))
+    lines.append(
+        t.gettext(
+            "What you wrote to the Biuro staff stays in their Telegram group, as the office's "
+            "correspondence."
+        )
+    )
+    keyboard = _rows(
+        [
+            [_button(t.gettext("Yes, delete everything"), Callback(Kind.ERASE, ("1",)))],
+            [_button(t.gettext("No, keep my data"), Callback(Kind.ERASE, ("0",)))],
+        ]
+    )
+    return Rendered("\n\n".join(lines), keyboard)
+
+
+def erased(t: Translator) -> Rendered:
+    """The confirmation of an erasure (it names nothing: nothing is left)."""
+    return Rendered(
+        t.gettext(
+            "Done: everything I stored about you has been deleted and your subscriptions have "
+            "ended. If you write again, I start from scratch. The messages in this chat stay "
+            "in your Telegram app until you delete the chat."
+        )
+    )
 
 
 def languages_row() -> list[Button]:

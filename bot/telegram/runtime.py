@@ -3,10 +3,10 @@
 :class:`Runtime` starts and stops every part in order; ``torun-bot run`` and
 ``torun-bot webhook`` use it, and so do the end-to-end tests. Periodic jobs
 (ticket reminders and the quiet-period closing, Kongres reminders, news of
-new dates, broadcasting) run in the process holding the ``jobs`` lease, so
-replicas sharing one database run each of them once; the outbox sender and
-the recovery of stored updates run in every process (entries and updates
-are claimed one by one).
+new dates, broadcasting, the daily retention of personal data) run in the
+process holding the ``jobs`` lease, so replicas sharing one database run
+each of them once; the outbox sender and the recovery of stored updates run
+in every process (entries and updates are claimed one by one).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.core.broadcasting import Broadcaster
 from bot.core.knowledge import LANGUAGES
+from bot.core.privacy import Swept
 from bot.services import ReloadResult, reload_engine
 from bot.storage import leases
 from bot.storage import updates as updates_store
@@ -45,6 +46,8 @@ LEASE_TTL = timedelta(seconds=30)
 TICK = 5.0
 #: Kongres reminders are checked this often.
 REMINDERS_EVERY = 60.0
+#: Personal data past their retention period are removed this often (and at start-up).
+RETENTION_EVERY = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,8 @@ class Runtime:
             await self.tickets()
         if self._due("reminders", REMINDERS_EVERY):
             await self.reminders()
+        if self._due("retention", RETENTION_EVERY):
+            await self.retention()
 
     async def tickets(self) -> None:
         """Remind staff of waiting questions; close answered ones after the quiet period."""
@@ -263,6 +268,17 @@ class Runtime:
             svc.inbox.close_quiet(unit, now, settings.ticket_quiet)
 
         await svc.units.run(work)
+
+    async def retention(self, *, wall_now: datetime | None = None) -> Swept:
+        """Delete or anonymise the personal data past their period (idempotent).
+
+        ``wall_now`` stands for the clock of delivery (stored updates, the
+        outbox), which tests fix; the bot's clock dates everything else.
+        """
+        svc = self.services
+        now = svc.now()
+        wall = wall_now or utcnow()
+        return await svc.units.run(lambda unit: svc.privacy.sweep(unit, now, wall))
 
     async def reminders(self) -> None:
         """Send the Kongres reminders due now (each once)."""

@@ -53,7 +53,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             _answer_topic(bot, unit, message.chat_id, topic, person.language)
         else:
             unit.outbox.put(
-                ToChat(message.chat_id, render.welcome(svc.t(person.language), person.first_name))
+                ToChat(
+                    message.chat_id,
+                    render.welcome(
+                        svc.t(person.language), person.first_name, svc.privacy.retention
+                    ),
+                )
             )
 
     await svc.units.run(work)
@@ -203,6 +208,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         from bot.telegram.handlers.notifications import on_resident_button
 
         await on_resident_button(update, context, callback)
+        return
+    if kind is Kind.ERASE:
+        # Before anything stores the person: "yes" erases them.
+        from bot.telegram.handlers.privacy import on_erase_button
+
+        await on_erase_button(update, context, callback)
         return
 
     def work(unit: Unit) -> str | None:
