@@ -23,6 +23,7 @@ class Kind(StrEnum):
     ANNOUNCE = "n"  # staff: n:<announcement id>:<ok|no>
     CALENDAR = "c"  # c:<edition>[:<day>:<session>]
     VENUE = "v"  # v:<place id>
+    MORE = "w"  # w:<topic> -> the whole topic ("Więcej")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from bot.core.dated import Phase, relevant_edition
 from bot.core.html import escape, visible_length
 from bot.core.inbox import Person
 from bot.core.notifications import (
-    Theme,
     find_reminder,
     is_upcoming,
+    kongres_theme,
     news_candidates,
     plan_reminders,
     render_news,
@@ -47,15 +47,6 @@ MESSAGE_LIMIT = 4096
 STAFF_LANGUAGE = "pl"
 REMINDER_JOB_PREFIX = "reminder:"
 NEWS_PREFIX = "news:"
-
-#: Topics under whose answers a "notify me" button is offered.
-TOPIC_THEMES: dict[str, Theme] = {
-    "kongres.when": Theme.KONGRES,
-    "kongres.program": Theme.KONGRES,
-    "grants.open_calls": Theme.GRANTS,
-    "grants.microgrants": Theme.GRANTS,
-    "participation.consultations": Theme.CONSULTATIONS,
-}
 
 
 class DatedFeatures:
@@ -100,7 +91,7 @@ class DatedFeatures:
         """The message of one recipient, in their language."""
         t = self._t(delivery.language)
         kb = self.svc.assistant.knowledge
-        theme = broadcast.theme or Theme.KONGRES.value
+        theme = broadcast.theme or kongres_theme(kb) or ""
         if broadcast.kind is BroadcastKind.ANNOUNCEMENT:
             body = broadcast.text_html or ""
         elif broadcast.kind is BroadcastKind.REMINDER and broadcast.key is not None:
@@ -115,7 +106,7 @@ class DatedFeatures:
             body = news
         else:
             return None
-        footer = subscription_footer(Theme(theme), t)
+        footer = subscription_footer(kb, theme, t)
         return Outgoing(f"{body}\n\n{footer}", render.unsubscribe_keyboard(theme, t))
 
     async def _report(self, broadcast: Broadcast, counts: dict[str, int], final: bool) -> None:
@@ -165,9 +156,10 @@ class DatedFeatures:
                 place = kb.places.get(view.edition.venue) if view.edition.venue else None
                 if topic == "kongres.where" and place is not None and place.coordinates.known:
                     buttons.append(render.venue_button(place.id, t))
-        theme = TOPIC_THEMES.get(topic)
+        # Which answers offer "notify me", and for what, is content (menu.yaml themes).
+        theme = kb.navigation.theme_of_topic(topic)
         if theme is not None:
-            buttons.append(render.subscribe_button(theme.value, t))
+            buttons.append(render.subscribe_button(theme.id, t))
         return buttons
 
     def _next_session(self, edition_no: int, day: Any) -> tuple[int, int, int] | None:
@@ -234,7 +226,7 @@ class DatedFeatures:
             )
             return True
         if callback.kind is Kind.SUBSCRIBE:
-            if len(callback.args) == 2 and callback.args[0] in {th.value for th in Theme}:
+            if len(callback.args) == 2 and kb.navigation.theme(callback.args[0]) is not None:
                 theme, on = callback.args[0], callback.args[1] == "1"
                 await self.svc.db.run(store.set_subscription, person.id, theme, on, self.svc.now())
                 await query.answer(
@@ -243,13 +235,13 @@ class DatedFeatures:
                     else t.gettext("Notifications switched off.")
                 )
                 subscribed = await self.svc.db.run(store.subscriptions, person.id)
-                menu = render.subscriptions_menu(subscribed, t)
+                menu = render.subscriptions_menu(kb.navigation.themes, subscribed, t)
                 if message.text and message.text.startswith(menu.text[:20]):
                     await query.edit_message_reply_markup(menu.keyboard)
                 return True
             await query.answer()
             subscribed = await self.svc.db.run(store.subscriptions, person.id)
-            menu = render.subscriptions_menu(subscribed, t)
+            menu = render.subscriptions_menu(kb.navigation.themes, subscribed, t)
             await self.app.bot.send_message(
                 message.chat_id, menu.text, parse_mode=ParseMode.HTML, reply_markup=menu.keyboard
             )
@@ -259,7 +251,8 @@ class DatedFeatures:
     async def subscriptions_menu(self, person: Person) -> render.Rendered:
         """/powiadomienia: the person's switches."""
         subscribed = await self.svc.db.run(store.subscriptions, person.id)
-        return render.subscriptions_menu(subscribed, self._t(person.language))
+        themes = self.svc.assistant.knowledge.navigation.themes
+        return render.subscriptions_menu(themes, subscribed, self._t(person.language))
 
     # ------------------------------------------------------------ announcements
     async def new_announcement(self, author: str, thread_id: int | None) -> render.Rendered:
@@ -271,11 +264,11 @@ class DatedFeatures:
             created_by=author,
             staff_thread_id=thread_id,
         )
+        themes = self.svc.assistant.knowledge.navigation.themes
         counts = {
-            theme.value: await self.svc.db.run(store.subscriber_count, theme.value)
-            for theme in Theme
+            theme.id: await self.svc.db.run(store.subscriber_count, theme.id) for theme in themes
         }
-        return render.announcement_themes(broadcast.id, counts, self._t(STAFF_LANGUAGE))
+        return render.announcement_themes(themes, broadcast.id, counts, self._t(STAFF_LANGUAGE))
 
     async def on_staff_button(
         self, query: CallbackQuery, callback: Callback, t: Translator
@@ -304,7 +297,7 @@ class DatedFeatures:
             return True
         if action == "t" and len(callback.args) == 3 and broadcast.state is BroadcastState.DRAFT:
             theme = callback.args[2]
-            if theme not in {th.value for th in Theme}:
+            if self.svc.assistant.knowledge.navigation.theme(theme) is None:
                 return False
             await query.answer()
             await query.edit_message_reply_markup(None)
@@ -374,7 +367,7 @@ class DatedFeatures:
                 t.gettext("An announcement can only be text. Reply to the prompt again.")
             )
         text_html = message.text_html
-        footer = subscription_footer(Theme(broadcast.theme), t)
+        footer = subscription_footer(self.svc.assistant.knowledge, broadcast.theme, t)
         total = visible_length(f"{text_html}\n\n{footer}")
         if total > MESSAGE_LIMIT:
             return render.Rendered(
@@ -413,7 +406,7 @@ class DatedFeatures:
                     kind=BroadcastKind.NEWS,
                     now=now,
                     key=NEWS_PREFIX + item.key,
-                    theme=item.theme.value,
+                    theme=item.theme,
                     state=BroadcastState.READY,
                 )
                 await self._launch(broadcast, now)
@@ -455,15 +448,16 @@ class DatedFeatures:
     async def fire_reminder(self, key: str) -> bool:
         """Send a reminder to Kongres subscribers, once per person, if it is due."""
         reminder = find_reminder(self.svc.assistant.knowledge, key)
+        theme = kongres_theme(self.svc.assistant.knowledge)
         now = self.svc.now()
-        if reminder is None or not reminder.due(now):
+        if reminder is None or theme is None or not reminder.due(now):
             return False
         broadcast, created = await self.svc.db.run(
             store.create_broadcast,
             kind=BroadcastKind.REMINDER,
             now=now,
             key=key,
-            theme=Theme.KONGRES.value,
+            theme=theme,
             state=BroadcastState.READY,
         )
         await self._launch(broadcast, now)

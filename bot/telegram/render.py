@@ -16,7 +16,8 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from bot.core.answering import Reply
 from bot.core.html import escape
 from bot.core.inbox import Person, Ticket, TicketState, describe_age
-from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
+from bot.core.knowledge import MenuGroup, Navigation, Theme
+from bot.core.menu import RESIDENT_COMMANDS, STAFF_COMMANDS, Command
 from bot.core.translation import Translator
 from bot.telegram.callbacks import Callback, Kind
 
@@ -66,20 +67,30 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
-def answer(reply: Reply, t: Translator, *, extra: Sequence[InlineKeyboardButton] = ()) -> Rendered:
-    """An answer with feedback buttons, "ask an official" and related topics."""
+def answer(
+    reply: Reply,
+    t: Translator,
+    *,
+    extra: Sequence[InlineKeyboardButton] = (),
+    navigation: Navigation | None = None,
+) -> Rendered:
+    """An answer with feedback, "more", "ask an official" and related topics."""
     topic = reply.intent or ""
     rows: list[list[InlineKeyboardButton]] = []
     if topic.startswith("bot."):
-        if topic in {"bot.greeting", "bot.help"}:
-            return menu(t, text=reply.html)
+        if topic in {"bot.greeting", "bot.help"} and navigation is not None:
+            return menu(t, navigation, text=reply.html)
         return Rendered(reply.html)
+    if reply.options and reply.group is not None:
+        return clarify(reply, t)
     rows.append(
         [
             _button(t.gettext("Helpful"), Callback(Kind.FEEDBACK, ("1", topic))),
             _button(t.gettext("Not helpful"), Callback(Kind.FEEDBACK, ("0", topic))),
         ]
     )
+    if reply.more:
+        rows.append([_button(t.gettext("More"), Callback(Kind.MORE, (topic,)))])
     if extra:
         rows.append(list(extra))
     for option in reply.related[:2]:
@@ -89,15 +100,17 @@ def answer(reply: Reply, t: Translator, *, extra: Sequence[InlineKeyboardButton]
 
 
 def clarify(reply: Reply, t: Translator) -> Rendered:
-    """The two best topics, and "Other – pass it to the Biuro"."""
+    """The offered topics (two, or a menu group's), and "Other – pass it to the Biuro"."""
     rows = [[_button(o.title, Callback(Kind.TOPIC, (o.topic,)))] for o in reply.options]
     rows.append([_button(t.gettext("Other – pass it to the Biuro"), Callback(Kind.ASK))])
     return Rendered(reply.html, InlineKeyboardMarkup(rows))
 
 
-def menu(t: Translator, *, text: str | None = None) -> Rendered:
-    """The main menu: topic groups, "ask an official" and the language."""
-    rows = [[_button(t.gettext(g.label), Callback(Kind.GROUP, (g.id,)))] for g in MENU]
+def menu(t: Translator, navigation: Navigation, *, text: str | None = None) -> Rendered:
+    """The main menu: topic groups (from knowledge/menu.yaml), "ask an official", language."""
+    rows = [
+        [_button(g.label.get(t.lang), Callback(Kind.GROUP, (g.id,)))] for g in navigation.groups
+    ]
     rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
     rows.append([_button(t.gettext("Language / Мова"), Callback(Kind.LANGUAGE))])
     body = text or t.gettext("Choose a topic, or simply write your question.")
@@ -108,10 +121,10 @@ def group_menu(group: MenuGroup, t: Translator, title: Callable[[str], str]) -> 
     """The topics of one menu group."""
     rows = [[_button(title(topic), Callback(Kind.TOPIC, (topic,)))] for topic in group.topics]
     rows.append([_button(t.gettext("« Menu"), Callback(Kind.MENU))])
-    return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", InlineKeyboardMarkup(rows))
+    return Rendered(f"<b>{escape(group.label.get(t.lang))}</b>", InlineKeyboardMarkup(rows))
 
 
-def welcome(t: Translator, first_name: str) -> Rendered:
+def welcome(t: Translator, first_name: str, navigation: Navigation) -> Rendered:
     """/start: greeting, privacy notice, language choice and the menu."""
     text = "\n\n".join(
         [
@@ -129,7 +142,7 @@ def welcome(t: Translator, first_name: str) -> Rendered:
             t.gettext("Choose a topic, or simply write your question."),
         ]
     )
-    rendered = menu(t, text=text)
+    rendered = menu(t, navigation, text=text)
     assert rendered.keyboard is not None
     rows = [list(row) for row in rendered.keyboard.inline_keyboard]
     rows.insert(0, languages_row())
@@ -225,19 +238,17 @@ def unrecognised(
     return Rendered("\n".join(lines))
 
 
-def subscriptions_menu(subscribed: set[str], t: Translator) -> Rendered:
-    """/powiadomienia: one button per theme; a tap switches it on or off."""
-    from bot.core.notifications import THEME_LABELS
-
+def subscriptions_menu(themes: Sequence[Theme], subscribed: set[str], t: Translator) -> Rendered:
+    """/powiadomienia: one button per theme (knowledge/menu.yaml); a tap switches it."""
     rows = []
-    for theme, label in THEME_LABELS.items():
-        on = theme.value in subscribed
+    for theme in themes:
+        on = theme.id in subscribed
         state = t.gettext("on") if on else t.gettext("off")
         rows.append(
             [
                 _button(
-                    f"{t.gettext(label)}: {state}",
-                    Callback(Kind.SUBSCRIBE, (theme.value, "0" if on else "1")),
+                    f"{theme.label.get(t.lang)}: {state}",
+                    Callback(Kind.SUBSCRIBE, (theme.id, "0" if on else "1")),
                 )
             ]
         )
@@ -279,18 +290,18 @@ def subscribe_button(theme: str, t: Translator) -> InlineKeyboardButton:
     return _button(t.gettext("Notify me"), Callback(Kind.SUBSCRIBE, (theme, "1")))
 
 
-def announcement_themes(broadcast_id: int, counts: dict[str, int], t: Translator) -> Rendered:
+def announcement_themes(
+    themes: Sequence[Theme], broadcast_id: int, counts: dict[str, int], t: Translator
+) -> Rendered:
     """/ogloszenie: who should receive it."""
-    from bot.core.notifications import THEME_LABELS
-
     rows = [
         [
             _button(
-                f"{t.gettext(label)} ({counts.get(theme.value, 0)})",
-                Callback(Kind.ANNOUNCE, (str(broadcast_id), "t", theme.value)),
+                f"{theme.label.get(t.lang)} ({counts.get(theme.id, 0)})",
+                Callback(Kind.ANNOUNCE, (str(broadcast_id), "t", theme.id)),
             )
         ]
-        for theme, label in THEME_LABELS.items()
+        for theme in themes
     ]
     rows.append([_button(t.gettext("Cancel"), Callback(Kind.ANNOUNCE, (str(broadcast_id), "no")))])
     return Rendered(

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.core.answering import Reply
 from bot.core.conversation import Outcome, OutcomeKind
 from bot.core.knowledge import LANGUAGES
-from bot.core.menu import command_topic, group, topic_from_payload
+from bot.core.menu import topic_from_payload
 from bot.core.translation import Translator
 from bot.storage import repository as repo
 from bot.telegram import render
@@ -26,7 +26,15 @@ def _extra_buttons(svc: BotServices, reply: Reply, t: Translator) -> list[Inline
 
 
 async def _send_answer(message: Message, svc: BotServices, reply: Reply, t: Translator) -> None:
-    await send(message, render.answer(reply, t, extra=_extra_buttons(svc, reply, t)))
+    await send(
+        message,
+        render.answer(
+            reply,
+            t,
+            extra=_extra_buttons(svc, reply, t),
+            navigation=svc.assistant.knowledge.navigation,
+        ),
+    )
 
 
 async def _send_outcome(message: Message, svc: BotServices, outcome: Outcome) -> None:
@@ -36,7 +44,9 @@ async def _send_outcome(message: Message, svc: BotServices, outcome: Outcome) ->
     elif outcome.kind is OutcomeKind.CLARIFY and outcome.reply is not None:
         await send(message, render.clarify(outcome.reply, t))
     elif outcome.kind is OutcomeKind.NO_WORDS:
-        await send(message, render.menu(t, text=outcome.text_html))
+        await send(
+            message, render.menu(t, svc.assistant.knowledge.navigation, text=outcome.text_html)
+        )
     else:
         await send(message, render.Rendered(outcome.text_html))
 
@@ -55,7 +65,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = svc.assistant.topic_reply(topic, lang=person.language, now=svc.now())
         await _send_answer(message, svc, reply, t)
         return
-    await send(message, render.welcome(t, person.first_name))
+    await send(message, render.welcome(t, person.first_name, svc.assistant.knowledge.navigation))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,7 +76,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services_of(context)
     person = await svc.conversation.person(person_info(user), svc.now())
     reply = svc.assistant.topic_reply("bot.help", lang=person.language, now=svc.now())
-    await send(message, render.menu(svc.t(person.language), text=reply.html))
+    navigation = svc.assistant.knowledge.navigation
+    await send(message, render.menu(svc.t(person.language), navigation, text=reply.html))
 
 
 async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,11 +87,11 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     svc = services_of(context)
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    topic = command_topic(name)
-    if topic is None:
-        return
     person = await svc.conversation.person(person_info(user), svc.now())
-    reply = svc.assistant.topic_reply(topic, lang=person.language, now=svc.now())
+    # Which topic or menu group the command opens is content (knowledge/menu.yaml).
+    reply = svc.assistant.command_reply(name, lang=person.language, now=svc.now())
+    if reply is None:
+        return
     await _send_answer(message, svc, reply, svc.t(person.language))
 
 
@@ -159,7 +170,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         reply = svc.assistant.topic_reply(args[0], lang=person.language, now=svc.now())
         await _send_answer(message, svc, reply, t)
-    elif kind is Kind.GROUP and args and (chosen := group(args[0])) is not None:
+    elif kind is Kind.MORE and args and args[0] in svc.assistant.knowledge.topics:
+        await query.answer()
+        reply = svc.assistant.full_topic(args[0], lang=person.language, now=svc.now())
+        await _send_answer(message, svc, reply, t)
+    elif (
+        kind is Kind.GROUP
+        and args
+        and (chosen := svc.assistant.knowledge.navigation.group(args[0])) is not None
+    ):
         await query.answer()
         rendered = render.group_menu(
             chosen, t, lambda topic: svc.assistant.title(topic, person.language)
@@ -167,7 +186,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(message, rendered)
     elif kind is Kind.MENU:
         await query.answer()
-        await send(message, render.menu(t))
+        await send(message, render.menu(t, svc.assistant.knowledge.navigation))
     elif kind is Kind.FEEDBACK and len(args) == 2:
         helpful = args[0] == "1"
         await svc.db.run(
@@ -200,7 +219,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.set_my_commands(
             render.resident_commands(t), scope=BotCommandScopeChat(chat_id=message.chat_id)
         )
-        await send(message, render.menu(t))
+        await send(message, render.menu(t, svc.assistant.knowledge.navigation))
     elif svc.extras is not None and await svc.extras.on_button(query, callback, person, t):
         return
     else:
