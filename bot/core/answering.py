@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from bot.core.dated import (
@@ -236,7 +236,8 @@ class Assistant:
                 if a.intent in self.knowledge.topics
             )
         elif decision.action is Action.HANDOFF and (group := self._one_group(decision)) is not None:
-            return self._with_decision(self.group_reply(group.id, lang=lang, now=moment), decision)
+            reply = self.group_reply(group.id, lang=lang, now=moment, unsure=True)
+            return self._with_decision(reply, decision)
         if len(options) >= 2:
             lines = [t.gettext("I am not sure what you mean. Is it about:")]
             lines += [f"• {escape(o.title)}" for o in options]
@@ -330,8 +331,14 @@ class Assistant:
             facts=tuple(f.id for f in facts),
         )
 
-    def group_reply(self, group_id: str, *, lang: str, now: datetime | None = None) -> Reply:
-        """A menu group's overview with its topics to choose from ("granty", /granty)."""
+    def group_reply(
+        self, group_id: str, *, lang: str, now: datetime | None = None, unsure: bool = False
+    ) -> Reply:
+        """A menu group's overview with its topics to choose from ("granty", /granty).
+
+        ``unsure``: the message was not understood, only that it is about the
+        group; without an overview the reply then says so.
+        """
         group = self.knowledge.navigation.group(group_id)
         if group is None:
             raise KeyError(group_id)
@@ -357,10 +364,13 @@ class Assistant:
             lines.extend(p.html for p in pieces)
             lines.append("")
             lines.append(t.gettext("Choose a topic for more:"))
-        else:
+        elif unsure:
             lines.append(t.gettext("I am not sure what you mean. Is it about:"))
             lines += [f"• {escape(o.title)}" for o in options]
             lines.append(t.gettext("Or I can pass your question to the Biuro Dialogu staff."))
+        else:
+            lines.append(f"<b>{escape(group.label.get(lang))}</b>")
+            lines.append(t.gettext("Choose a topic for more:"))
         text = "\n".join(lines)
         footer = self._footer(pieces, t, moment)
         return Reply(
@@ -603,8 +613,6 @@ class Assistant:
 
     @staticmethod
     def _with_decision(reply: Reply, decision: Decision) -> Reply:
-        from dataclasses import replace
-
         return replace(reply, confidence=decision.confidence, alternatives=decision.alternatives)
 
     # ------------------------------------------------------------ special questions
