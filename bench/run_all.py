@@ -2,7 +2,8 @@
 
 ``python -m bench.run_all`` (what ``make bench`` calls) runs (a) the decision
 time with the shipped content, (b) the matcher at the scale of ~13,000
-synthetic examples over ~190 topics, (c) the morphology comparison and (e)
+synthetic examples over ~190 topics, (c) the morphology comparison, (f) the
+labelled answer set (fact in the reply, its length, time beyond matching) and (e)
 announcements through the fake Bot API (``--skip-broadcast`` leaves that one
 out: it waits on the production pace for most of its ~100 s), then prints
 each benchmark's tables and one headline table, and writes every figure with
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import broadcast, matcher_speed, morphology_choice, scale
+from bench import answers, broadcast, matcher_speed, morphology_choice, scale
 from bench.datasets import RESULTS_DIR
 from bench.harness import environment, percent, pin_hash_seed, table, write_json
 
@@ -31,6 +32,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     (scale.NAME, scale.run, scale.summary),
     (morphology_choice.NAME, morphology_choice.run, morphology_choice.summary),
     (broadcast.NAME, broadcast.run, broadcast.summary),
+    (answers.NAME, answers.run, answers.summary),
 )
 
 
@@ -120,6 +122,22 @@ def headline(results: dict[str, Any]) -> list[list[object]]:
                 "(e) stopped halfway, resumed: duplicates / missing",
                 f"{r['duplicates']} / {r['missing']}",
                 "0 / 0",
+            ],
+        ]
+    f = results.get(answers.NAME)
+    if f:
+        rows += [
+            [
+                f"(f) answer set: fact in the first 200 characters ({f['cases']} questions)",
+                f"{f['passed']}/{f['cases']} ({percent(f['pass_rate'])})",
+                ">= 90%",
+            ],
+            ["(f) median reply length", f"{f['median_length']:.0f} characters", "<= 600"],
+            [
+                "(f) answering beyond matching, warm median / p90",
+                f"{f['beyond_matching_warm']['median_ms']:.3f} / "
+                f"{f['beyond_matching_warm']['p90_ms']:.3f} ms",
+                "well under 1 ms",
             ],
         ]
     return rows

@@ -219,6 +219,8 @@ def _console_reply(reply: Reply, *, numbered_options: bool = False) -> str:
         for i, option in enumerate(reply.options, start=1):
             lines.append(f"  [{i}] {option.title}")
         lines.append("  [0] " + _label(reply.lang, "other"))
+    if reply.more and reply.intent:
+        lines.append(f"[/wiecej: {_label(reply.lang, 'more')}]")
     tail = f"[{reply.action.value}"
     if reply.intent:
         tail += f": {reply.intent}"
@@ -232,6 +234,16 @@ _LABELS = {
         "pl": "Inne – przekaż do Biura",
         "en": "Other – pass it to the Biuro",
         "uk": "Інше – передати до Бюро",
+    },
+    "more": {
+        "pl": "cały temat",
+        "en": "the whole topic",
+        "uk": "уся тема",
+    },
+    "no_more": {
+        "pl": "nie ma nic więcej do pokazania – zadaj pytanie",
+        "en": "nothing more to show – ask a question",
+        "uk": "більше нічого показати – поставте запитання",
     },
     "handed": {
         "pl": "→ do skrzynki Biura Dialogu trafiłoby",
@@ -257,10 +269,12 @@ def cmd_chat(
     lang = args.lang
     out.write(
         "Asystent Biura Dialogu i Innowacji Miejskich – rozmowa w konsoli.\n"
-        "Napisz pytanie. Komendy: /jezyk pl|uk|en, /teraz 2025-09-29T10:00, /koniec.\n\n"
+        "Napisz pytanie. Komendy: /wiecej (cały temat ostatniej odpowiedzi), "
+        "/jezyk pl|uk|en, /teraz 2025-09-29T10:00, /koniec.\n\n"
     )
     pending: Reply | None = None
     pending_text = ""
+    last: Reply | None = None
     while True:
         try:
             line = read("> ")
@@ -283,6 +297,13 @@ def cmd_chat(
             else:
                 out.write("[użyj: /jezyk pl, /jezyk uk albo /jezyk en]\n")
             continue
+        if text in {"/wiecej", "/więcej", "/more"}:
+            if last is not None and last.intent and last.more:
+                full = assistant.full_topic(last.intent, lang=lang, now=now)
+                out.write(_console_reply(full) + "\n\n")
+            else:
+                out.write(f"[{_label(lang, 'no_more')}]\n\n")
+            continue
         if text.startswith(("/teraz", "/now")):
             try:
                 now = _parse_now(text.split(maxsplit=1)[1]) if " " in text else None
@@ -297,7 +318,8 @@ def cmd_chat(
                 out.write(f"{_label(lang, 'handed')}: {pending_text!r}\n\n")
             else:
                 topic = pending.options[choice_n - 1].topic
-                out.write(_console_reply(assistant.topic_reply(topic, lang=lang, now=now)) + "\n\n")
+                last = assistant.topic_reply(topic, lang=lang, now=now)
+                out.write(_console_reply(last) + "\n\n")
             pending = None
             continue
         reply = assistant.respond(text, lang=lang, now=now)
@@ -312,6 +334,7 @@ def cmd_chat(
         out.write("\n")
         pending = reply if reply.action is Action.CLARIFY else None
         pending_text = text
+        last = reply
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:

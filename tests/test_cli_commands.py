@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.dates import fmt_date_range
-from bot.core.menu import group
 from bot.services import PROJECT_ROOT
 
 REPLY_KEYS = {"text", "intent", "confidence", "action", "alternatives", "answer"}
@@ -487,7 +486,7 @@ def test_python_m_bot_ask_json_as_a_real_process() -> None:
 
 
 def test_chat_picks_any_offered_topic_by_its_number(
-    run_cli, monkeypatch: pytest.MonkeyPatch
+    run_cli, monkeypatch: pytest.MonkeyPatch, shipped_engine
 ) -> None:
     # With the shipped content "kongres" alone offers every Kongres topic.
     monkeypatch.setattr(sys, "stdin", io.StringIO("kongres\n3\n/koniec\n"))
@@ -497,6 +496,7 @@ def test_chat_picks_any_offered_topic_by_its_number(
     assert len(offered) >= 4, result.out  # more than the two of an ordinary clarification
     after = result.out.split(offered[-1], 1)[1]
     # The third topic of the Kongres menu group, answered directly.
-    third = group("kongres").topics[2]  # type: ignore[union-attr]
+    kongres = shipped_engine.content.knowledge.navigation.group("kongres")
+    third = kongres.topics[2]
     assert f"[answer: {third}, confidence 1.00]" in after, after
     assert "[handoff" not in after, "'3' was taken as a new question"

@@ -178,36 +178,207 @@ def bare_ampersand(root: Path) -> list[Expected]:
     return [Expected(rel, pl_line, "malformed HTML: a bare '&' must be written as &amp;")]
 
 
+#: A topic of the minimal tree with one text fact (ids, questions, dates).
+FACTS = "knowledge/topics/grants.witkac.yaml"
+
+
 def fact_without_source(root: Path) -> list[Expected]:
-    rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "    source: s1\n", "")
-    return [Expected(rel, line_of(root, rel, "- claim:"), "fact: fact without a source")]
+    edit(root, FACTS, "    source: s1\n", "")
+    return [Expected(FACTS, line_of(root, FACTS, "- id: fakt"), "fact without a source")]
 
 
 def unknown_source_id(root: Path) -> list[Expected]:
-    rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "    source: s1\n", "    source: s99\n")
+    edit(root, FACTS, "    source: s1\n", "    source: s99\n")
     return [
-        Expected(rel, line_of(root, rel, "source: s99"), "unknown source 's99' (see sources.yaml)")
+        Expected(
+            FACTS, line_of(root, FACTS, "source: s99"), "unknown source 's99' (see sources.yaml)"
+        )
     ]
 
 
 def stale_fact(root: Path) -> list[Expected]:
-    rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "checked: 2026-06-01", "checked: 2024-01-15")
+    edit(root, FACTS, "checked: 2026-06-01", "checked: 2024-01-15")
+    edit(root, FACTS, "known_from: 2026-01-01", "known_from: 2024-01-01")
     return [
         Expected(
-            rel,
-            line_of(root, rel, "checked: 2024-01-15"),
+            FACTS,
+            line_of(root, FACTS, "checked: 2024-01-15"),
             "stale fact, last checked 2024-01-15 (more than 365 days ago)",
         )
     ]
 
 
 def fact_checked_in_the_future(root: Path) -> list[Expected]:
-    rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "checked: 2026-06-01", "checked: 2027-01-01")
-    return [Expected(rel, line_of(root, rel, "checked: 2027"), "'checked' date is in the future")]
+    edit(root, FACTS, "checked: 2026-06-01", "checked: 2027-01-01")
+    return [
+        Expected(FACTS, line_of(root, FACTS, "checked: 2027"), "'checked' date is in the future")
+    ]
+
+
+# ---------------------------------------------------------------- the fact fields (issue 9)
+def fact_without_known_from(root: Path) -> list[Expected]:
+    edit(root, FACTS, "    known_from: 2026-01-01\n", "")
+    return [
+        Expected(
+            FACTS,
+            line_of(root, FACTS, "- id: fakt"),
+            "topic grants.witkac fact fakt: missing 'known_from' (the day from which the fact "
+            "was public)",
+        )
+    ]
+
+
+def known_from_after_checked(root: Path) -> list[Expected]:
+    edit(root, FACTS, "known_from: 2026-01-01", "known_from: 2026-07-01")
+    return [
+        Expected(
+            FACTS,
+            line_of(root, FACTS, "known_from: 2026-07-01"),
+            "'known_from' 2026-07-01 is after 'checked' 2026-06-01",
+        )
+    ]
+
+
+def known_from_not_a_date(root: Path) -> list[Expected]:
+    edit(root, FACTS, "known_from: 2026-01-01", "known_from: wiosna 2025")
+    return [
+        Expected(
+            FACTS,
+            line_of(root, FACTS, "known_from: wiosna"),
+            "known_from: 'wiosna 2025' is not a date (YYYY-MM-DD)",
+        )
+    ]
+
+
+def fact_without_questions(root: Path) -> list[Expected]:
+    path = root / FACTS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "questions:")
+    del lines[start : start + 4]
+    path.write_text("".join(lines), encoding="utf-8")
+    return [
+        Expected(
+            FACTS,
+            line_of(root, FACTS, "- id: fakt"),
+            "missing 'questions' (short phrasings of what the fact answers",
+        )
+    ]
+
+
+def questions_without_polish(root: Path) -> list[Expected]:
+    edit(root, FACTS, "      pl: [fakt testowy]\n", "")
+    return [
+        Expected(FACTS, line_of(root, FACTS, "questions:"), "'questions' needs at least one Polish")
+    ]
+
+
+def fact_without_id(root: Path) -> list[Expected]:
+    edit(root, FACTS, "  - id: fakt\n    questions:", "  - questions:")
+    return [Expected(FACTS, line_of(root, FACTS, "- questions:"), "fact: needs an 'id'")]
+
+
+def fact_id_repeated(root: Path) -> list[Expected]:
+    path = root / FACTS
+    text = path.read_text(encoding="utf-8")
+    facts = text[text.index("  - id: fakt") :]
+    path.write_text(text + facts, encoding="utf-8")
+    second = line_of(root, FACTS, "- id: fakt", after=line_of(root, FACTS, "- id: fakt"))
+    return [Expected(FACTS, second, "fact id 'fakt' repeated")]
+
+
+def fact_value_without_ukrainian(root: Path) -> list[Expected]:
+    edit(root, FACTS, "      uk: Факт про grants.witkac.\n", "")
+    return [
+        Expected(FACTS, line_of(root, FACTS, "value:"), "value has no 'uk' text (write every fact")
+    ]
+
+
+def fact_value_with_markup(root: Path) -> list[Expected]:
+    edit(root, FACTS, "pl: Fakt o temacie grants.witkac.", "pl: Fakt <b>ważny</b>.")
+    return [Expected(FACTS, line_of(root, FACTS, "value:"), "plain text only")]
+
+
+def see_names_an_unknown_fact(root: Path) -> list[Expected]:
+    edit(root, FACTS, "    status: confirmed\n", "    status: missing\n    see: [nieznany]\n")
+    return [Expected(FACTS, line_of(root, FACTS, "- id: fakt"), "unknown fact id 'nieznany'")]
+
+
+def overview_names_an_unknown_fact(root: Path) -> list[Expected]:
+    edit(root, FACTS, "facts:\n", "overview: [nieznany]\nfacts:\n")
+    return [
+        Expected(FACTS, line_of(root, FACTS, "overview:"), "overview names unknown fact 'nieznany'")
+    ]
+
+
+def block_fact_with_a_source(root: Path) -> list[Expected]:
+    rel = "knowledge/topics/kongres.when.yaml"
+    edit(root, rel, "    block: kongres_when\n", "    block: kongres_when\n    source: s1\n")
+    return [
+        Expected(
+            rel, line_of(root, rel, "    source: s1", after=4), "a block fact takes no 'source'"
+        )
+    ]
+
+
+def answer_in_a_city_topic(root: Path) -> list[Expected]:
+    edit(root, FACTS, "facts:\n", "answer:\n  pl: Tekst.\nfacts:\n")
+    return [Expected(FACTS, line_of(root, FACTS, "answer:"), "'answer' is only for conversation")]
+
+
+def event_without_known_from(root: Path) -> list[Expected]:
+    rel = "knowledge/events.yaml"
+    edit(root, rel, "    known_from: 2026-05-01\n", "")
+    return [
+        Expected(
+            rel, line_of(root, rel, "- id: forum-test"), "event forum-test: missing 'known_from'"
+        )
+    ]
+
+
+def place_fact_without_known_from(root: Path) -> list[Expected]:
+    rel = "knowledge/places.yaml"
+    edit(root, rel, " known_from: 2026-01-01, checked", " checked")
+    return [
+        Expected(rel, line_of(root, rel, "address:"), "place biuro.address: missing 'known_from'")
+    ]
+
+
+def topic_in_no_menu_group(root: Path) -> list[Expected]:
+    rel = "knowledge/menu.yaml"
+    edit(root, rel, ", ngo.training]", "]")
+    return [
+        Expected(rel, line_of(root, rel, "groups:"), "topic 'ngo.training' is in no menu group")
+    ]
+
+
+def command_opens_an_unknown_group(root: Path) -> list[Expected]:
+    rel = "knowledge/menu.yaml"
+    edit(root, rel, "granty: {group: grants}", "granty: {group: dotacje}")
+    return [
+        Expected(
+            rel, line_of(root, rel, "granty:"), "command /granty: unknown menu group 'dotacje'"
+        )
+    ]
+
+
+def theme_with_an_unknown_topic(root: Path) -> list[Expected]:
+    rel = "knowledge/menu.yaml"
+    edit(root, rel, "topics: [grants.open_calls]", "topics: [grants.nowhere]")
+    return [
+        Expected(
+            rel,
+            line_of(root, rel, "topics: [grants.nowhere]"),
+            "theme grants: unknown topic 'grants.nowhere'",
+        )
+    ]
+
+
+def group_overview_names_an_unknown_fact(root: Path) -> list[Expected]:
+    rel = "knowledge/menu.yaml"
+    edit(root, rel, "grants.open_calls#fakt]", "grants.open_calls#brak]")
+    return [
+        Expected(rel, line_of(root, rel, "- id: grants"), "unknown fact grants.open_calls#brak")
+    ]
 
 
 def yaml_syntax_error(root: Path) -> list[Expected]:
@@ -247,17 +418,22 @@ def invalid_opening_hours(root: Path) -> list[Expected]:
 
 
 def unknown_block(root: Path) -> list[Expected]:
-    rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "Odpowiedź na temat", "{kongres_kiedy} Odpowiedź")
-    pl_line = line_of(root, rel, "pl: |", after=line_of(root, rel, "answer:"))
-    return [Expected(rel, pl_line, "unknown block {kongres_kiedy}")]
+    rel = "knowledge/topics/kongres.when.yaml"
+    edit(root, rel, "block: kongres_when", "block: kongres_kiedy")
+    return [Expected(rel, line_of(root, rel, "block:"), "unknown block 'kongres_kiedy'")]
 
 
 def unknown_place_in_hours_block(root: Path) -> list[Expected]:
+    rel = "knowledge/topics/office.hours.yaml"
+    edit(root, rel, "block: hours:biuro", "block: hours:nigdzie")
+    return [Expected(rel, line_of(root, rel, "block:"), "unknown place 'nigdzie' in block")]
+
+
+def block_in_a_conversation_answer(root: Path) -> list[Expected]:
     rel = "knowledge/topics/bot.help.yaml"
-    edit(root, rel, "Odpowiedź na temat", "{hours:nigdzie} Odpowiedź")
+    edit(root, rel, "Odpowiedź na temat", "{kongres_when} Odpowiedź")
     pl_line = line_of(root, rel, "pl: |", after=line_of(root, rel, "answer:"))
-    return [Expected(rel, pl_line, "unknown place 'nigdzie' in {hours:nigdzie}")]
+    return [Expected(rel, pl_line, "dynamic parts ({kongres_when}) belong in")]
 
 
 def event_id_too_long(root: Path) -> list[Expected]:
@@ -293,6 +469,26 @@ BROKEN: list[Callable[[Path], list[Expected]]] = [
     unknown_block,
     unknown_place_in_hours_block,
     event_id_too_long,
+    block_in_a_conversation_answer,
+    fact_without_known_from,
+    known_from_after_checked,
+    known_from_not_a_date,
+    fact_without_questions,
+    questions_without_polish,
+    fact_without_id,
+    fact_id_repeated,
+    fact_value_without_ukrainian,
+    fact_value_with_markup,
+    see_names_an_unknown_fact,
+    overview_names_an_unknown_fact,
+    block_fact_with_a_source,
+    answer_in_a_city_topic,
+    event_without_known_from,
+    place_fact_without_known_from,
+    topic_in_no_menu_group,
+    command_opens_an_unknown_group,
+    theme_with_an_unknown_topic,
+    group_overview_names_an_unknown_fact,
 ]
 
 
@@ -396,7 +592,8 @@ def test_load_content_tolerates_stale_facts_unless_asked(content_dir: Path) -> N
     today = date.fromisoformat(TODAY)
     content = load_content(content_dir, today=today)
     assert [p.message for p in content.warnings] == [
-        "topic bot.help fact: stale fact, last checked 2024-01-15 (more than 365 days ago)"
+        "topic grants.witkac fact fakt: stale fact, last checked 2024-01-15 "
+        "(more than 365 days ago)"
     ]
     with pytest.raises(ContentError, match="stale fact"):
         load_content(content_dir, today=today, allow_stale=False)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from babel.numbers import format_decimal
-from tiny_knowledge import EDITION_1, EDITION_2, at, knowledge
+from tiny_knowledge import CALL_OPEN, EDITION_1, EDITION_2, at, knowledge
 
 from bot.core.dated import (
     Phase,
     days_until,
+    event_block,
     events_block,
+    kongres_day,
     kongres_program,
     kongres_when,
     kongres_where,
@@ -200,7 +203,7 @@ def test_no_day_ever_presents_a_past_edition_as_upcoming() -> None:
             assert e.first_day <= day <= e.last_day
         else:
             assert e.last_day < day
-            assert all(other.first_day <= day for other in KB.kongres), day
+            assert all(other.first_day <= day for other in KB.editions_on(day)), day
         day += timedelta(days=1)
 
 
@@ -215,16 +218,17 @@ def test_call_for_offers_open_and_closed() -> None:
     block = events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 6, 1), EN)
     current, past = block.split("<b>Past (for reference):</b>")
     assert "<b>Current and upcoming:</b>" in current
-    assert "• Call A, 50,000 zł: deadline 15 June 2026, 15:30 (open, in 14 days)" in current
+    line = "• Call A – culture, 50,000 zł: deadline 15 June 2026, 15:30 (open, in 14 days)"
+    assert line in current
     assert "Call B" not in current
-    assert "• Call B: deadline 1 February 2026, 23:59 – closed" in past
+    assert "• Call B – sport: deadline 1 February 2026, 23:59 – closed" in past
 
 
 def test_call_for_offers_closes_at_its_deadline_minute() -> None:
     at_deadline = events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 6, 15, 15, 30), EN)
-    assert "Call A, 50,000 zł: deadline 15 June 2026, 15:30 (open)" in at_deadline
+    assert "Call A – culture, 50,000 zł: deadline 15 June 2026, 15:30 (open)" in at_deadline
     after = events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 6, 15, 15, 31), EN)
-    assert "Call A, 50,000 zł: deadline 15 June 2026, 15:30 – closed" in after
+    assert "Call A – culture, 50,000 zł: deadline 15 June 2026, 15:30 – closed" in after
     assert "open" not in after
     assert "I have no information about current or upcoming dates." in after
 
@@ -238,7 +242,7 @@ def test_a_deadline_in_the_past_is_never_open() -> None:
 
 def test_amounts_are_formatted_per_language() -> None:
     block = events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 6, 1), PL)
-    assert f"Konkurs A, {format_decimal(50000, locale='pl_PL')} zł" in block
+    assert f"Konkurs A – kultura, {format_decimal(50000, locale='pl_PL')} zł" in block
 
 
 def test_dated_item_upcoming_ongoing_past() -> None:
@@ -255,3 +259,100 @@ def test_dated_item_upcoming_ongoing_past() -> None:
 def test_kind_without_items_says_so() -> None:
     block = events_block(KB, EventKind.MEETING, at(2026, 11, 22), EN)
     assert block == "I have no dated information on this in my knowledge base."
+
+
+# ---------------------------------------------------------------- known from
+def test_an_edition_is_unknown_before_its_announcement() -> None:
+    # Edition 1 was announced on 1 June 2024, edition 2 on 1 October 2024.
+    assert relevant_edition(KB, at(2024, 5, 31)) is None
+    view = relevant_edition(KB, at(2024, 9, 20))
+    assert view is not None and (view.edition.edition, view.phase) == (1, Phase.PAST)
+    assert "2025" not in kongres_when(KB, at(2024, 9, 20), EN)
+    view = relevant_edition(KB, at(2024, 10, 1))
+    assert view is not None and (view.edition.edition, view.phase) == (2, Phase.UPCOMING)
+
+
+def test_sessions_published_later_are_not_shown_earlier() -> None:
+    late = dataclasses.replace(
+        EDITION_2,
+        days=(
+            dataclasses.replace(EDITION_2.days[0], known_from=date(2025, 9, 1)),
+            EDITION_2.days[1],
+        ),
+        venue_known_from=date(2025, 9, 1),
+    )
+    kb = knowledge(kongres=(EDITION_1, late))
+    august = kongres_program(kb, at(2025, 8, 20), EN)
+    assert "Opening" not in august and "Sala A" not in august
+    assert "The detailed programme of this day is not confirmed." in august
+    assert "Workshops" in august, "day 2 was published with the edition"
+    assert "City Hall" not in kongres_where(kb, at(2025, 8, 20), EN)
+    september = kongres_program(kb, at(2025, 9, 2), EN)
+    assert "10:00–10:30 Opening" in september
+    assert "City Hall" in kongres_where(kb, at(2025, 9, 2), EN)
+
+
+def test_dated_items_are_unknown_before_their_announcement() -> None:
+    before = events_block(KB, EventKind.NGO_FORUM, at(2026, 10, 31), EN)
+    assert before == "I have no dated information on this in my knowledge base."
+    after = events_block(KB, EventKind.NGO_FORUM, at(2026, 11, 1), EN)
+    assert "NGO forum" in after
+
+
+def test_a_call_without_an_opening_day_gives_its_deadline_and_never_open() -> None:
+    for now, left in [(at(2026, 8, 1), "in 60 days; "), (at(2026, 9, 30, 11), "")]:
+        block = events_block(KB, EventKind.CALL_FOR_OFFERS, now, EN)
+        [line] = lines_with(block, "Call C")
+        assert line == (
+            "• Call C – ecology, 20,000 zł: deadline 30 September 2026, 12:00 "
+            f"({left}opening date not confirmed)"
+        )
+    [line] = lines_with(events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 10, 1), EN), "Call C")
+    assert line.endswith("– closed")
+
+
+def test_a_call_that_opens_later_says_when() -> None:
+    block = events_block(KB, EventKind.CALL_FOR_OFFERS, at(2026, 4, 25), EN)
+    [line] = lines_with(block, "Call A")
+    assert line.endswith("(opens on 1 May 2026)")
+
+
+def test_a_deadline_without_a_time_invents_none() -> None:
+    no_time = dataclasses.replace(CALL_OPEN, deadline=date(2026, 6, 15))
+    kb = knowledge(events=(no_time,))
+    line = event_block(kb, "call-a", at(2026, 6, 15, 23, 0), EN)
+    assert line == "Call A – culture, 50,000 zł: deadline 15 June 2026 (open)"
+    assert ":" not in line.split("deadline")[1]
+    assert event_block(kb, "call-a", at(2026, 6, 16), EN).endswith("– closed")
+
+
+def test_one_event_block() -> None:
+    assert event_block(KB, "forum", at(2026, 11, 22), EN) == (
+        "3 December 2026, 10:00: NGO forum, test hotel (in 11 days)"
+    )
+    assert event_block(KB, "forum", at(2026, 12, 4), EN).endswith("– over")
+    assert event_block(KB, "forum", at(2026, 10, 1), EN) == (
+        "I have no dated information on this in my knowledge base."
+    )
+
+
+# ---------------------------------------------------------------- the Kongres day view
+def test_the_day_view_exists_only_on_a_kongres_day() -> None:
+    assert kongres_day(KB, at(2025, 9, 28, 12), EN) is None
+    assert kongres_day(KB, at(2025, 10, 1, 12), EN) is None
+    assert kongres_day(KB, at(2024, 9, 11, 12), EN) is not None
+
+
+def test_the_day_view_at_a_time() -> None:
+    view = kongres_day(KB, at(2025, 9, 29, 9), EN, at=time(10, 45))
+    assert view is not None
+    lines = view.splitlines()
+    assert lines[0] == "<b>At 10:45</b>, today:"
+    assert lines[1] == "10:30–12:00 First panel, Sala A"
+    assert "<b>Day 1, Monday, 29 September 2025 (Sala A)</b>" in lines
+
+
+def test_the_day_view_without_times() -> None:
+    view = kongres_day(KB, at(2024, 9, 11, 12), EN)
+    assert view is not None
+    assert view.splitlines()[0] == "The times of today's programme are not confirmed."

@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import SettingsError, load_settings
 from bot.core.inbox import Person
+from bot.core.knowledge import Navigation
 from bot.core.messages import CloseTopic, Outgoing, ToTopic
 from bot.core.privacy import (
     EXPORT_FORMAT,
@@ -215,7 +216,7 @@ def test_a_bad_period_names_its_variable(variable: str, value: str, says: str) -
 # ------------------------------------------------------------------ the notice
 def test_the_welcome_states_the_periods_and_both_commands() -> None:
     policy = Retention(question_texts=timedelta(days=200), unanswered=timedelta(days=90))
-    text = render.welcome(IdentityTranslator(), "Anna", policy).text_html
+    text = render.welcome(IdentityTranslator(), "Anna", Navigation(), policy).text_html
     assert "200 days after the question is closed" in text
     assert "after 90 days" in text
     assert "/moje_dane" in text and "/usun_dane" in text

@@ -224,14 +224,15 @@ def test_the_check_sees_a_missing_an_untranslated_a_fuzzy_and_a_broken_entry() -
 def test_labels_translated_at_run_time_are_extracted(
     extracted: dict[MessageId, Extracted],
 ) -> None:
-    """Tables of N_-marked labels are passed to gettext as variables."""
-    from bot.core.hours import ON_WEEKDAY
-    from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS
-    from bot.core.notifications import THEME_LABELS
+    """Tables of N_-marked labels are passed to gettext as variables.
 
-    labels = [g.label for g in MENU]
-    labels += [c.description for c in (*RESIDENT_COMMANDS, *STAFF_COMMANDS)]
-    labels += [*THEME_LABELS.values(), *ON_WEEKDAY]
+    (Menu and theme labels are content, translated in knowledge/menu.yaml.)
+    """
+    from bot.core.hours import ON_WEEKDAY
+    from bot.core.menu import RESIDENT_COMMANDS, STAFF_COMMANDS
+
+    labels = [c.description for c in (*RESIDENT_COMMANDS, *STAFF_COMMANDS)]
+    labels += [*ON_WEEKDAY]
     assert [label for label in labels if label not in extracted] == []
 
 

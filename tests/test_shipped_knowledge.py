@@ -144,7 +144,11 @@ def _at(day: date, hour: int) -> datetime:
 
 
 def _moments(kb) -> list[tuple[str, datetime, int, Phase]]:
-    """(label, moment, expected edition, expected phase) around every shipped edition."""
+    """(label, moment, expected edition, expected phase) around every shipped edition.
+
+    Right after an edition the next one is upcoming only if it had been
+    announced by then (its ``known_from``).
+    """
     editions = sorted(kb.kongres, key=lambda e: e.first_day)
     cases: list[tuple[str, datetime, int, Phase]] = []
     for i, edition in enumerate(editions):
@@ -155,9 +159,11 @@ def _moments(kb) -> list[tuple[str, datetime, int, Phase]]:
                 (f"{edition.year} {day.date}", _at(day.date, 12), edition.edition, Phase.ONGOING)
             )
         after = _at(edition.last_day + timedelta(days=1), 9)
-        if i + 1 < len(editions):
-            cases.append((f"{edition.year} after", after, editions[i + 1].edition, Phase.UPCOMING))
+        following = editions[i + 1] if i + 1 < len(editions) else None
+        if following is not None and following.public_on(after.date()):
+            cases.append((f"{edition.year} after", after, following.edition, Phase.UPCOMING))
         else:
+            # The next edition, if any, had not been announced yet.
             cases.append((f"{edition.year} after", after, edition.edition, Phase.PAST))
     return cases
 

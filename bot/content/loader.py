@@ -11,7 +11,7 @@ import itertools
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,17 @@ from typing import Any
 from bot.content.yamlsrc import LinedDict, LinedList, YamlError, load_yaml
 from bot.core.html import html_problems, visible_length
 from bot.core.knowledge import (
+    CONVERSATION_TOPICS,
+    KONGRES_EVENTS,
     LANGUAGES,
     REQUIRED_TOPICS,
     WEEKDAYS,
+    Block,
+    CommandTarget,
     DatedItem,
     EventKind,
     Fact,
+    FactRef,
     FactStatus,
     HoursException,
     IntentSet,
@@ -34,14 +39,18 @@ from bot.core.knowledge import (
     Link,
     Localized,
     Location,
+    MenuGroup,
+    Navigation,
     Place,
     Session,
     Source,
+    Theme,
     TimeRange,
     Topic,
     WeeklyHours,
 )
 from bot.core.matching import LabelledExample
+from bot.core.menu import SHORTCUT_COMMANDS
 from bot.core.text import normalise
 
 logger = logging.getLogger(__name__)
@@ -61,14 +70,19 @@ _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)(?::([a-z0-9_.-]+))?\}(?!\})")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_FACT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: Longest text of one fact (a fact answers one question in a sentence or two).
+FACT_LIMIT = 400
 
-#: Dynamic blocks an answer may contain, and whether they take an argument.
-PLACEHOLDERS: dict[str, bool] = {
+#: Dynamic blocks a fact may be, and whether they take an argument.
+BLOCKS: dict[str, bool] = {
     "kongres_when": False,
     "kongres_program": False,
     "kongres_where": False,
+    "kongres_now": False,
     "hours": True,
     "events": True,
+    "event": True,
 }
 
 
@@ -132,6 +146,7 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     place_ids: set[str] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)
 
     # -------------------------------------------------------------- plumbing
     def rel(self, path: Path) -> str:
@@ -288,33 +303,30 @@ class _Reader:
             refs.append(ref)
         return tuple(refs)
 
-    def fact(
-        self, path: Path, value: Any, line: int, what: str, *, structured: bool = False
-    ) -> Fact | None:
-        d = self.mapping(path, value, line, what)
-        if d is None:
+    def known_from(self, path: Path, d: LinedDict, what: str, checked: date | None) -> date | None:
+        """The optional ``known_from`` date: a day, not after ``checked`` nor today."""
+        if "known_from" not in d:
             return None
-        allowed = {"status", "source", "checked", "note", "searched"}
-        allowed |= {"value"} if structured else {"claim"}
-        self.unknown_keys(path, d, allowed, what)
-        status_raw = d.get("status")
-        try:
-            status = FactStatus(str(status_raw).strip().lower())
-        except ValueError:
+        line = d.line_of("known_from")
+        known = self.parse_date(path, d["known_from"], line, f"{what}: known_from")
+        if known is None:
+            return None
+        if known > self.today:
+            self.report(path, line, f"{what}: 'known_from' date is in the future")
+        elif checked is not None and known > checked:
             self.report(
                 path,
-                d.line_of("status"),
-                f"{what}: status must be confirmed, uncertain or missing (got {status_raw!r})",
+                line,
+                f"{what}: 'known_from' {known.isoformat()} is after 'checked' "
+                f"{checked.isoformat()} (a fact is checked once it is public)",
             )
-            return None
-        sources = self.source_refs(path, d, what)
-        if status is not FactStatus.MISSING and not sources:
-            self.report(path, d.line_of("source"), f"{what}: fact without a source")
-        checked = None
+        return known
+
+    def checked_date(self, path: Path, d: LinedDict, what: str) -> date | None:
         if "checked" not in d:
             self.report(path, d.line, f"{what}: fact without a 'checked' date")
-        else:
-            checked = self.parse_date(path, d["checked"], d.line_of("checked"), what)
+            return None
+        checked = self.parse_date(path, d["checked"], d.line_of("checked"), what)
         if checked is not None:
             if checked > self.today:
                 self.report(path, d.line_of("checked"), f"{what}: 'checked' date is in the future")
@@ -326,21 +338,245 @@ class _Reader:
                     f"(more than {self.max_age_days} days ago)",
                     stale=True,
                 )
-        claim = None
-        if not structured:
-            claim = self.text(path, d, "claim", what, required=True)
-        if structured and status is FactStatus.CONFIRMED and d.get("value") is None:
+        return checked
+
+    def status(self, path: Path, d: LinedDict, what: str) -> FactStatus | None:
+        status_raw = d.get("status")
+        try:
+            return FactStatus(str(status_raw).strip().lower())
+        except ValueError:
+            self.report(
+                path,
+                d.line_of("status"),
+                f"{what}: status must be confirmed, uncertain or missing (got {status_raw!r})",
+            )
+            return None
+
+    def fact(self, path: Path, value: Any, line: int, what: str) -> Fact | None:
+        """A structured fact of a place (address, phone, hours …)."""
+        d = self.mapping(path, value, line, what)
+        if d is None:
+            return None
+        allowed = {"status", "source", "checked", "known_from", "note", "searched", "value"}
+        self.unknown_keys(path, d, allowed, what)
+        status = self.status(path, d, what)
+        if status is None:
+            return None
+        sources = self.source_refs(path, d, what)
+        if status is not FactStatus.MISSING and not sources:
+            self.report(path, d.line_of("source"), f"{what}: fact without a source")
+        checked = self.checked_date(path, d, what)
+        known_from = self.known_from(path, d, what, checked)
+        if status is not FactStatus.MISSING and known_from is None and "known_from" not in d:
+            self.report(
+                path, d.line, f"{what}: missing 'known_from' (the day the fact became public)"
+            )
+        if status is FactStatus.CONFIRMED and d.get("value") is None:
             self.report(path, d.line_of("value"), f"{what}: a confirmed fact needs a value")
         return Fact(
             status=status,
             checked=checked or self.today,
             sources=sources,
-            claim=claim,
             value=d.get("value"),
             note=d.get("note") if isinstance(d.get("note"), str) else None,
             searched=d.get("searched") if isinstance(d.get("searched"), str) else None,
             location=Location(self.rel(path), d.line),
+            known_from=known_from,
         )
+
+    def topic_fact(self, path: Path, value: Any, line: int, topic: str) -> Fact | None:
+        """A fact of a topic: its text per language (or a block) and the questions it answers."""
+        d = self.mapping(path, value, line, f"topic {topic} fact")
+        if d is None:
+            return None
+        fid = d.get("id")
+        if not isinstance(fid, str) or not _FACT_ID.match(fid):
+            self.report(
+                path,
+                d.line_of("id"),
+                f"topic {topic} fact: needs an 'id' (lower-case letters, digits and '-', "
+                f"unique in the topic), got {fid!r}",
+            )
+            fid = None
+        what = f"topic {topic} fact {fid or '?'}"
+        allowed = {
+            "id",
+            "questions",
+            "value",
+            "block",
+            "status",
+            "source",
+            "checked",
+            "known_from",
+            "note",
+            "searched",
+            "replaces",
+            "see",
+            "summary",
+        }
+        self.unknown_keys(path, d, allowed, what)
+        questions = self.questions(path, d, what)
+        block = self.block(path, d, what) if "block" in d else None
+        if block is not None:
+            for key in ("value", "status", "source", "checked", "known_from"):
+                if key in d:
+                    self.report(
+                        path,
+                        d.line_of(key),
+                        f"{what}: a block fact takes no {key!r} (its sources and dates "
+                        "come from events.yaml and places.yaml)",
+                    )
+            if fid is None:
+                return None
+            return Fact(
+                status=FactStatus.CONFIRMED,
+                checked=self.today,
+                location=Location(self.rel(path), d.line),
+                id=fid,
+                questions=questions,
+                block=block,
+                note=d.get("note") if isinstance(d.get("note"), str) else None,
+            )
+        status = self.status(path, d, what)
+        text = self.localized(path, d, "value", what)
+        if text is not None:
+            for lang in LANGUAGES:
+                if not text.has(lang):
+                    self.report(
+                        path,
+                        d.line_of("value"),
+                        f"{what}: value has no {lang!r} text (write every fact in pl, uk and en)",
+                    )
+            for lang, body in text.texts.items():
+                self.check_fact_text(path, d.line_of("value"), f"{what} value.{lang}", body)
+        sources = self.source_refs(path, d, what)
+        if status is not None and status is not FactStatus.MISSING and not sources:
+            self.report(path, d.line_of("source"), f"{what}: fact without a source")
+        checked = self.checked_date(path, d, what)
+        known_from = self.known_from(path, d, what, checked)
+        if status is not None and status is not FactStatus.MISSING and "known_from" not in d:
+            self.report(
+                path,
+                d.line,
+                f"{what}: missing 'known_from' (the day from which the fact was public)",
+            )
+        replaces = self.id_list(path, d, "replaces", what)
+        see = self.id_list(path, d, "see", what)
+        if see and status is not FactStatus.MISSING:
+            self.report(path, d.line_of("see"), f"{what}: 'see' is only for missing facts")
+        summary = d.get("summary", False)
+        if not isinstance(summary, bool):
+            self.report(path, d.line_of("summary"), f"{what}: summary must be true or false")
+            summary = False
+        if fid is None or status is None or text is None:
+            return None
+        return Fact(
+            status=status,
+            checked=checked or self.today,
+            sources=sources,
+            note=d.get("note") if isinstance(d.get("note"), str) else None,
+            searched=d.get("searched") if isinstance(d.get("searched"), str) else None,
+            location=Location(self.rel(path), d.line),
+            known_from=known_from,
+            id=fid,
+            text=text,
+            questions=questions,
+            replaces=replaces,
+            see=see,
+            summary=summary,
+        )
+
+    def questions(self, path: Path, d: LinedDict, what: str) -> tuple[str, ...]:
+        """The ``questions`` of a fact: a list, or lists per language; Polish required."""
+        value = d.get("questions")
+        line = d.line_of("questions")
+        if value is None:
+            self.report(
+                path,
+                line,
+                f"{what}: missing 'questions' (short phrasings of what the fact answers, "
+                "at least one in Polish)",
+            )
+            return ()
+        if isinstance(value, list):
+            value = LinedDict({"pl": value})
+            value.line, value.key_lines = line, {"pl": line}
+        if not isinstance(value, LinedDict):
+            self.report(path, line, f"{what}: 'questions' must be a list or lists per language")
+            return ()
+        out: list[str] = []
+        for lang, items in value.items():
+            if lang not in LANGUAGES:
+                self.report(path, value.line_of(lang), f"{what}: unknown language {lang!r}")
+                continue
+            if not isinstance(items, list):
+                self.report(path, value.line_of(lang), f"{what}: questions.{lang} must be a list")
+                continue
+            for item in items:
+                if isinstance(item, int | float) and not isinstance(item, bool):
+                    item = str(item)
+                if not isinstance(item, str) or not normalise(item):
+                    self.report(
+                        path, value.line_of(lang), f"{what}: a question must be non-empty text"
+                    )
+                    continue
+                out.append(item.strip())
+        if not isinstance(value.get("pl"), list) or not value.get("pl"):
+            self.report(path, line, f"{what}: 'questions' needs at least one Polish question")
+        return tuple(out)
+
+    def block(self, path: Path, d: LinedDict, what: str) -> Block | None:
+        raw = d.get("block")
+        line = d.line_of("block")
+        if not isinstance(raw, str) or not raw.strip():
+            self.report(path, line, f"{what}: block must be a name such as kongres_when")
+            return None
+        name, _, arg = raw.strip().partition(":")
+        takes_arg = BLOCKS.get(name)
+        known = ", ".join(k + (":…" if v else "") for k, v in BLOCKS.items())
+        if takes_arg is None:
+            self.report(path, line, f"{what}: unknown block {raw!r} (known: {known})")
+            return None
+        if takes_arg and not arg:
+            self.report(path, line, f"{what}: block {name!r} needs an argument ({name}:…)")
+            return None
+        if not takes_arg and arg:
+            self.report(path, line, f"{what}: block {name!r} takes no argument")
+            return None
+        if name == "hours" and arg not in self.place_ids:
+            self.report(path, line, f"{what}: unknown place {arg!r} in block {raw!r}")
+            return None
+        if name == "events" and arg not in {k.value for k in EventKind}:
+            self.report(path, line, f"{what}: unknown event kind {arg!r} in block {raw!r}")
+            return None
+        if name == "event" and arg not in self.event_ids:
+            self.report(path, line, f"{what}: unknown event {arg!r} in block {raw!r}")
+            return None
+        return Block(name, arg or None)
+
+    def id_list(self, path: Path, d: LinedDict, key: str, what: str) -> tuple[str, ...]:
+        value = d.get(key)
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(i, str) and i.strip() for i in items):
+            self.report(path, d.line_of(key), f"{what}: {key!r} must be a list of fact ids")
+            return ()
+        return tuple(i.strip() for i in items)
+
+    def check_fact_text(self, path: Path, line: int, what: str, text: str) -> None:
+        """Fact values are plain text: no markup, no blocks, short."""
+        if "<" in text or ">" in text:
+            self.report(path, line, f"{what}: plain text only (no HTML tags, no < or >)")
+        if _PLACEHOLDER.search(text):
+            self.report(path, line, f"{what}: a dynamic part belongs in its own fact ('block:')")
+        if len(text) > FACT_LIMIT:
+            self.report(
+                path,
+                line,
+                f"{what}: fact too long ({len(text)} characters, at most {FACT_LIMIT}); "
+                "split it into facts that each answer one question",
+            )
 
     # -------------------------------------------------------------- sources
     def read_sources(self, path: Path) -> None:
@@ -433,7 +669,7 @@ class _Reader:
             if key not in p:
                 self.report(path, p.line, f"{what}: missing {key!r} (use status: missing)")
                 continue
-            fact = self.fact(path, p[key], p.line_of(key), f"{what}.{key}", structured=True)
+            fact = self.fact(path, p[key], p.line_of(key), f"{what}.{key}")
             if fact is None:
                 continue
             if key == "coordinates" and fact.value is not None:
@@ -494,14 +730,7 @@ class _Reader:
         if not ok:
             self.report(path, p.line_of("coordinates"), f"{what}: coordinates must be [lat, lon]")
             return Fact(status=FactStatus.MISSING, checked=fact.checked, location=fact.location)
-        return Fact(
-            status=fact.status,
-            checked=fact.checked,
-            sources=fact.sources,
-            value=(float(value[0]), float(value[1])),  # type: ignore[index]
-            note=fact.note,
-            location=fact.location,
-        )
+        return replace(fact, value=(float(value[0]), float(value[1])))  # type: ignore[index]
 
     def weekly_hours(self, path: Path, raw: Any, fact: Fact, what: str) -> Fact:
         d = raw.get("value") if isinstance(raw, LinedDict) else None
@@ -515,14 +744,7 @@ class _Reader:
                 self.report(path, d.line_of(key), f"{what}.hours: unknown day {key!r} (mon..sun)")
                 continue
             days[WEEKDAYS.index(key)] = self.ranges(path, d[key], d.line_of(key), f"{what}.hours")
-        return Fact(
-            status=fact.status,
-            checked=fact.checked,
-            sources=fact.sources,
-            value=WeeklyHours(days),
-            note=fact.note,
-            location=fact.location,
-        )
+        return replace(fact, value=WeeklyHours(days))
 
     def ranges(self, path: Path, value: Any, line: int, what: str) -> tuple[TimeRange, ...]:
         if value is None:
@@ -583,6 +805,7 @@ class _Reader:
                 self.report(path, item.location.line if item.location else 1, "duplicate event id")
                 continue
             ids.add(item.id)
+            self.event_ids.add(item.id)
             events.append(item)
         events.sort(key=lambda e: (e.start_date, e.id))
         return tuple(editions), tuple(events)
@@ -595,7 +818,18 @@ class _Reader:
         self.unknown_keys(
             path,
             e,
-            {"edition", "year", "venue", "theme", "source", "checked", "days", "note"},
+            {
+                "edition",
+                "year",
+                "venue",
+                "venue_known_from",
+                "theme",
+                "source",
+                "checked",
+                "known_from",
+                "days",
+                "note",
+            },
             what,
         )
         number, year = e.get("edition"), e.get("year")
@@ -614,10 +848,18 @@ class _Reader:
         if not sources:
             self.report(path, e.line_of("source"), f"{what}: edition without a source")
         checked = self.checked(path, e, what)
+        known_from = self.required_known_from(path, e, what, checked)
+        venue_known = None
+        if "venue_known_from" in e:
+            venue_known = self.parse_date(
+                path, e["venue_known_from"], e.line_of("venue_known_from"), what
+            )
         days: list[KongresDay] = []
         day_items = self.seq(path, e.get("days"), e.line_of("days"), f"{what}.days")
         for j, raw_day in enumerate(day_items or []):
-            day = self.day(path, raw_day, day_items.line_of(j) if day_items else e.line, what)
+            day = self.day(
+                path, raw_day, day_items.line_of(j) if day_items else e.line, what, checked
+            )
             if day is not None:
                 days.append(day)
         if not days:
@@ -636,7 +878,17 @@ class _Reader:
             sources=sources,
             checked=checked,
             location=Location(self.rel(path), e.line),
+            known_from=known_from,
+            venue_known_from=venue_known,
         )
+
+    def required_known_from(
+        self, path: Path, d: LinedDict, what: str, checked: date | None
+    ) -> date | None:
+        if "known_from" not in d:
+            self.report(path, d.line, f"{what}: missing 'known_from' (the day it was announced)")
+            return None
+        return self.known_from(path, d, what, checked)
 
     def checked(self, path: Path, d: LinedDict, what: str) -> date | None:
         if "checked" not in d:
@@ -653,12 +905,17 @@ class _Reader:
             )
         return checked
 
-    def day(self, path: Path, raw: Any, line: int, what: str) -> KongresDay | None:
+    def day(
+        self, path: Path, raw: Any, line: int, what: str, checked: date | None
+    ) -> KongresDay | None:
         d = self.mapping(path, raw, line, f"{what} day")
         if d is None:
             return None
-        self.unknown_keys(path, d, {"date", "room", "sessions", "note"}, f"{what} day")
+        self.unknown_keys(
+            path, d, {"date", "room", "sessions", "note", "known_from"}, f"{what} day"
+        )
         day_date = self.parse_date(path, d.get("date"), d.line_of("date"), f"{what} day")
+        day_known = self.known_from(path, d, f"{what} day", checked)
         room = self.text(path, d, "room", f"{what} day", required=False)
         sessions: list[Session] = []
         items = self.seq(path, d.get("sessions"), d.line_of("sessions"), f"{what} sessions")
@@ -669,8 +926,12 @@ class _Reader:
                 continue
             sw = f"{what} session"
             self.unknown_keys(
-                path, s, {"start", "end", "title", "room", "speakers", "status", "note"}, sw
+                path,
+                s,
+                {"start", "end", "title", "room", "speakers", "status", "note", "known_from"},
+                sw,
             )
+            session_known = self.known_from(path, s, sw, checked)
             title = self.localized(path, s, "title", sw)
             start = (
                 self.parse_time(path, s["start"], s.line_of("start"), sw) if "start" in s else None
@@ -700,6 +961,7 @@ class _Reader:
                         room=self.text(path, s, "room", sw, required=False) or room,
                         speakers=tuple(speakers_raw),
                         status=status,
+                        known_from=session_known,
                     )
                 )
         timed = [s for s in sessions if s.start is not None]
@@ -707,7 +969,7 @@ class _Reader:
             self.report(path, d.line_of("sessions"), f"{what}: sessions are not in time order")
         if day_date is None:
             return None
-        return KongresDay(date=day_date, sessions=tuple(sessions), room=room)
+        return KongresDay(date=day_date, sessions=tuple(sessions), room=room, known_from=day_known)
 
     def dated_item(self, path: Path, raw: Any, line: int) -> DatedItem | None:
         e = self.mapping(path, raw, line, "event")
@@ -732,6 +994,7 @@ class _Reader:
                 "amount",
                 "source",
                 "checked",
+                "known_from",
                 "note",
             },
             what,
@@ -743,22 +1006,30 @@ class _Reader:
             self.report(path, e.line_of("kind"), f"{what}: kind must be one of {kinds}")
             return None
         title = self.localized(path, e, "title", what)
-        start = self.parse_moment(path, e.get("start"), e.line_of("start"), what)
+        start: datetime | date | None = None
+        if e.get("start") is not None:
+            start = self.parse_moment(path, e.get("start"), e.line_of("start"), what)
+        elif kind is not EventKind.CALL_FOR_OFFERS or e.get("deadline") is None:
+            # Only a call for offers may have an unknown opening day (then its deadline).
+            self.report(path, e.line_of("start"), f"{what}: missing 'start' date")
         end = (
             self.parse_moment(path, e.get("end"), e.line_of("end"), what)
             if e.get("end") is not None
             else None
         )
         deadline_raw = e.get("deadline")
-        deadline: datetime | None = None
+        deadline: datetime | date | None = None
         if deadline_raw is not None:
-            moment = self.parse_moment(path, deadline_raw, e.line_of("deadline"), what)
-            if isinstance(moment, datetime):
-                deadline = moment
-            elif isinstance(moment, date):
-                deadline = datetime.combine(moment, time(23, 59))
+            # A date without a time stays a date: no hour is invented.
+            deadline = self.parse_moment(path, deadline_raw, e.line_of("deadline"), what)
+            if kind is not EventKind.CALL_FOR_OFFERS:
+                self.report(
+                    path, e.line_of("deadline"), f"{what}: only a call for offers has a deadline"
+                )
         if start is not None and end is not None and _as_dt(end) < _as_dt(start):
             self.report(path, e.line_of("end"), f"{what}: ends before it starts")
+        if start is not None and deadline is not None and _as_dt(deadline) < _as_dt(start):
+            self.report(path, e.line_of("deadline"), f"{what}: deadline before the start")
         venue = e.get("venue")
         if venue is not None and venue not in self.place_ids:
             self.report(path, e.line_of("venue"), f"{what}: unknown venue {venue!r}")
@@ -771,7 +1042,8 @@ class _Reader:
         if not sources:
             self.report(path, e.line_of("source"), f"{what}: event without a source")
         checked = self.checked(path, e, what)
-        if eid is None or title is None or start is None:
+        known_from = self.required_known_from(path, e, what, checked)
+        if eid is None or title is None or (start is None and deadline is None):
             return None
         return DatedItem(
             id=eid,
@@ -786,6 +1058,7 @@ class _Reader:
             sources=sources,
             checked=checked,
             location=Location(self.rel(path), e.line),
+            known_from=known_from,
         )
 
     # -------------------------------------------------------------- topics
@@ -797,24 +1070,62 @@ class _Reader:
         if d is None:
             return None
         self.unknown_keys(
-            path, d, {"topic", "title", "answer", "facts", "links", "related"}, "topic"
+            path,
+            d,
+            {"topic", "title", "answer", "overview", "facts", "links", "related"},
+            "topic",
         )
         tid = self.text(path, d, "topic", "topic file", required=True)
         if tid is not None and tid != path.stem:
             self.report(path, d.line_of("topic"), f"topic id {tid!r} does not match file name")
         what = f"topic {tid}"
+        conversation = tid in CONVERSATION_TOPICS
         title = self.localized(path, d, "title", what)
-        answer = self.localized(path, d, "answer", what)
-        if answer is not None:
-            for lang, text in answer.texts.items():
-                line = d["answer"].line_of(lang) if isinstance(d["answer"], LinedDict) else d.line
-                self.check_answer_text(path, line, f"{what} answer.{lang}", text)
+        answer: Localized | None = None
+        if conversation:
+            answer = self.localized(path, d, "answer", what)
+            if answer is not None:
+                for lang, text in answer.texts.items():
+                    node = d["answer"]
+                    line = node.line_of(lang) if isinstance(node, LinedDict) else d.line
+                    self.check_answer_text(path, line, f"{what} answer.{lang}", text)
+        elif "answer" in d:
+            self.report(
+                path,
+                d.line_of("answer"),
+                f"{what}: 'answer' is only for conversation topics; write the answer as "
+                "facts (each with its questions, source and dates)",
+            )
         facts: list[Fact] = []
         items = self.seq(path, d.get("facts"), d.line_of("facts"), f"{what}.facts")
+        seen: dict[str, int] = {}
         for i, raw in enumerate(items or []):
-            fact = self.fact(path, raw, items.line_of(i) if items else d.line, f"{what} fact")
-            if fact is not None:
-                facts.append(fact)
+            line = items.line_of(i) if items else d.line
+            fact = self.topic_fact(path, raw, line, tid or "?")
+            if fact is None:
+                continue
+            if fact.id in seen:
+                self.report(
+                    path,
+                    line,
+                    f"{what}: fact id {fact.id!r} repeated (first at line {seen[fact.id]})",
+                )
+                continue
+            seen[fact.id] = line
+            facts.append(fact)
+        if not conversation and items is not None and not items and tid is not None:
+            self.report(path, d.line_of("facts"), f"{what}: a topic needs at least one fact")
+        for fact in facts:
+            line = fact.location.line if fact.location else d.line
+            for ref in (*fact.replaces, *fact.see):
+                if ref not in seen:
+                    self.report(path, line, f"{what} fact {fact.id}: unknown fact id {ref!r}")
+        overview = self.id_list(path, d, "overview", what)
+        for ref in overview:
+            if ref not in seen:
+                self.report(
+                    path, d.line_of("overview"), f"{what}: overview names unknown fact {ref!r}"
+                )
         links: list[Link] = []
         link_items = self.seq(path, d.get("links"), d.line_of("links"), f"{what}.links")
         for i, raw in enumerate(link_items or []):
@@ -833,8 +1144,11 @@ class _Reader:
         if not isinstance(related_raw, list) or not all(isinstance(r, str) for r in related_raw):
             self.report(path, d.line_of("related"), f"{what}: related must be a list of topic ids")
             related_raw = []
-        if tid is None or title is None or answer is None:
+        if tid is None or title is None or (conversation and answer is None):
             return None
+        for lang in LANGUAGES:
+            if not title.has(lang):
+                self.report(path, d.line_of("title"), f"{what}: title has no {lang!r} text")
         for lang, text in title.texts.items():
             if len(text) > 40:
                 self.report(path, d.line_of("title"), f"{what}: title.{lang} longer than 40 chars")
@@ -843,6 +1157,7 @@ class _Reader:
             title=title,
             answer=answer,
             facts=tuple(facts),
+            overview=overview,
             links=tuple(links),
             related=tuple(related_raw),
             location=Location(self.rel(path), d.line),
@@ -851,31 +1166,216 @@ class _Reader:
     def check_answer_text(self, path: Path, line: int, what: str, text: str) -> None:
         for problem in html_problems(text.replace("{{", "").replace("}}", "")):
             self.report(path, line, f"{what}: malformed HTML: {problem}")
-        for m in _PLACEHOLDER.finditer(text):
-            name, arg = m.group(1), m.group(2)
-            takes_arg = PLACEHOLDERS.get(name)
-            if takes_arg is None:
-                known = ", ".join(
-                    "{" + k + (":…" if v else "") + "}" for k, v in PLACEHOLDERS.items()
-                )
-                self.report(path, line, f"{what}: unknown block {m.group(0)} (known: {known})")
-            elif takes_arg and not arg:
-                self.report(path, line, f"{what}: block {{{name}}} needs an argument")
-            elif not takes_arg and arg:
-                self.report(path, line, f"{what}: block {{{name}}} takes no argument")
-            elif name == "hours" and arg not in self.place_ids:
-                self.report(path, line, f"{what}: unknown place {arg!r} in {m.group(0)}")
-            elif name == "events" and arg not in {k.value for k in EventKind}:
-                self.report(path, line, f"{what}: unknown event kind {arg!r} in {m.group(0)}")
-        static = _PLACEHOLDER.sub("", text)
-        if visible_length(static) > STATIC_ANSWER_LIMIT:
+        if _PLACEHOLDER.search(text):
             self.report(
                 path,
                 line,
-                f"{what}: answer too long ({visible_length(static)} characters; "
-                f"at most {STATIC_ANSWER_LIMIT} so that it fits in a {MESSAGE_LIMIT}-character "
-                "message with its dynamic parts and sources)",
+                f"{what}: dynamic parts ({_PLACEHOLDER.search(text).group(0)}) belong in "  # type: ignore[union-attr]
+                "facts of other topics ('block:'), not in a conversation answer",
             )
+        if visible_length(text) > STATIC_ANSWER_LIMIT:
+            self.report(
+                path,
+                line,
+                f"{what}: answer too long ({visible_length(text)} characters; "
+                f"at most {STATIC_ANSWER_LIMIT} so that it fits in a {MESSAGE_LIMIT}-character "
+                "message)",
+            )
+
+    # -------------------------------------------------------------- menu
+    def read_menu(self, path: Path, topics: set[str]) -> Navigation:
+        """knowledge/menu.yaml: menu groups, shortcut commands and subscription themes."""
+        data = self.load(path)
+        if data is None:
+            return Navigation()
+        d = self.mapping(path, data, 1, "menu.yaml")
+        if d is None:
+            return Navigation()
+        self.unknown_keys(path, d, {"groups", "commands", "themes"}, "menu.yaml")
+        groups: list[MenuGroup] = []
+        group_ids: set[str] = set()
+        listed: dict[str, int] = {}
+        items = self.seq(path, d.get("groups"), d.line_of("groups"), "groups")
+        if items is not None and not items:
+            self.report(path, d.line_of("groups"), "menu.yaml: no menu groups")
+        for i, raw in enumerate(items or []):
+            g = self.mapping(path, raw, items.line_of(i) if items else 1, "menu group")
+            if g is None:
+                continue
+            self.unknown_keys(
+                path, g, {"id", "label", "topics", "intro", "overview", "keywords"}, "menu group"
+            )
+            gid = self.text(path, g, "id", "menu group", required=True)
+            what = f"menu group {gid}"
+            if gid is not None and gid in group_ids:
+                self.report(path, g.line_of("id"), f"duplicate menu group id {gid!r}")
+                continue
+            label = self.localized(path, g, "label", what)
+            if label is not None:
+                for lang in LANGUAGES:
+                    if not label.has(lang):
+                        self.report(path, g.line_of("label"), f"{what}: label has no {lang!r} text")
+            intro = self.localized(path, g, "intro", what, required=False)
+            group_topics = self.topic_list(path, g, "topics", what, topics, required=True)
+            for topic in group_topics:
+                if topic in listed:
+                    self.report(
+                        path,
+                        g.line_of("topics"),
+                        f"{what}: topic {topic!r} is already in another group "
+                        f"(line {listed[topic]})",
+                    )
+                listed[topic] = g.line_of("topics")
+            overview = self.fact_refs(path, g, what)
+            keywords = self.keywords(path, g, what)
+            if gid is None or label is None:
+                continue
+            group_ids.add(gid)
+            groups.append(
+                MenuGroup(
+                    id=gid,
+                    label=label,
+                    topics=group_topics,
+                    intro=intro,
+                    overview=overview,
+                    keywords=keywords,
+                    location=Location(self.rel(path), g.line),
+                )
+            )
+        for topic in sorted(topics - set(listed) - CONVERSATION_TOPICS):
+            self.report(path, d.line_of("groups"), f"topic {topic!r} is in no menu group")
+        commands: dict[str, CommandTarget] = {}
+        cmd = self.mapping(path, d.get("commands"), d.line_of("commands"), "commands")
+        for name in cmd or {}:
+            assert cmd is not None
+            line = cmd.line_of(name)
+            if name not in SHORTCUT_COMMANDS:
+                self.report(
+                    path,
+                    line,
+                    f"commands: unknown command /{name} (shortcut commands: "
+                    + ", ".join("/" + c for c in SHORTCUT_COMMANDS)
+                    + ")",
+                )
+                continue
+            target = cmd[name]
+            t = self.mapping(path, target, line, f"command /{name}")
+            if t is None:
+                continue
+            self.unknown_keys(path, t, {"group", "topic"}, f"command /{name}")
+            group, topic_ref = t.get("group"), t.get("topic")
+            if (group is None) == (topic_ref is None):
+                self.report(path, line, f"command /{name}: give exactly one of 'group' or 'topic'")
+            elif group is not None and group not in group_ids:
+                self.report(path, line, f"command /{name}: unknown menu group {group!r}")
+            elif topic_ref is not None and topic_ref not in topics:
+                self.report(path, line, f"command /{name}: unknown topic {topic_ref!r}")
+            else:
+                commands[name] = CommandTarget(
+                    group=str(group) if group else None,
+                    topic=str(topic_ref) if topic_ref else None,
+                )
+        for name in SHORTCUT_COMMANDS:
+            if cmd is not None and name not in cmd:
+                self.report(path, cmd.line, f"commands: /{name} needs a group or a topic")
+        themes: list[Theme] = []
+        theme_ids: set[str] = set()
+        themed: set[str] = set()
+        kinds = {KONGRES_EVENTS} | {k.value for k in EventKind}
+        th_items = self.seq(path, d.get("themes"), d.line_of("themes"), "themes")
+        for i, raw in enumerate(th_items or []):
+            th = self.mapping(path, raw, th_items.line_of(i) if th_items else 1, "theme")
+            if th is None:
+                continue
+            self.unknown_keys(path, th, {"id", "label", "topics", "events"}, "theme")
+            tid = self.text(path, th, "id", "theme", required=True)
+            what = f"theme {tid}"
+            if tid is not None and not _FACT_ID.match(tid):
+                self.report(path, th.line_of("id"), f"{what}: id must be lower-case letters")
+                tid = None
+            if tid is not None and tid in theme_ids:
+                self.report(path, th.line_of("id"), f"duplicate theme id {tid!r}")
+                continue
+            label = self.localized(path, th, "label", what)
+            if label is not None:
+                for lang in LANGUAGES:
+                    if not label.has(lang):
+                        self.report(
+                            path, th.line_of("label"), f"{what}: label has no {lang!r} text"
+                        )
+            theme_topics = self.topic_list(path, th, "topics", what, topics, required=False)
+            for topic in theme_topics:
+                if topic in themed:
+                    self.report(
+                        path, th.line_of("topics"), f"{what}: topic {topic!r} has two themes"
+                    )
+                themed.add(topic)
+            events_raw = th.get("events") or []
+            if not isinstance(events_raw, list) or not all(isinstance(e, str) for e in events_raw):
+                self.report(path, th.line_of("events"), f"{what}: events must be a list")
+                events_raw = []
+            for kind in events_raw:
+                if kind not in kinds:
+                    self.report(
+                        path,
+                        th.line_of("events"),
+                        f"{what}: unknown events {kind!r} (known: {', '.join(sorted(kinds))})",
+                    )
+            if tid is None or label is None:
+                continue
+            theme_ids.add(tid)
+            themes.append(Theme(tid, label, theme_topics, tuple(events_raw)))
+        return Navigation(groups=tuple(groups), commands=commands, themes=tuple(themes))
+
+    def topic_list(
+        self, path: Path, d: LinedDict, key: str, what: str, topics: set[str], *, required: bool
+    ) -> tuple[str, ...]:
+        value = d.get(key)
+        if value is None:
+            if required:
+                self.report(path, d.line, f"{what}: missing {key!r} (a list of topic ids)")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.report(path, d.line_of(key), f"{what}: {key!r} must be a list of topic ids")
+            return ()
+        out = []
+        for topic in value:
+            if topic not in topics:
+                self.report(path, d.line_of(key), f"{what}: unknown topic {topic!r}")
+                continue
+            out.append(topic)
+        return tuple(out)
+
+    def fact_refs(self, path: Path, d: LinedDict, what: str) -> tuple[FactRef, ...]:
+        value = d.get("overview")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.report(
+                path, d.line_of("overview"), f"{what}: overview must be a list of topic#fact"
+            )
+            return ()
+        refs = []
+        for item in value:
+            topic, sep, fact = item.partition("#")
+            if not sep or not topic or not fact:
+                self.report(
+                    path, d.line_of("overview"), f"{what}: {item!r} is not written topic#fact"
+                )
+                continue
+            refs.append(FactRef(topic.strip(), fact.strip()))
+        return tuple(refs)
+
+    def keywords(self, path: Path, d: LinedDict, what: str) -> tuple[str, ...]:
+        value = d.get("keywords")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and normalise(v) for v in value
+        ):
+            self.report(path, d.line_of("keywords"), f"{what}: keywords must be a list of words")
+            return ()
+        return tuple(v.strip() for v in value)
 
     # -------------------------------------------------------------- intents
     def read_intents(self, directory: Path) -> list[IntentSet]:
@@ -1082,12 +1582,28 @@ def check_content(
                     )
                 )
 
+    navigation = Navigation()
+    menu_path = knowledge_dir / "menu.yaml"
+    if menu_path.is_file():
+        navigation = reader.read_menu(menu_path, set(topics) | topic_files)
+        for group in navigation.groups:
+            line = group.location.line if group.location else 1
+            for ref in group.overview:
+                topic = topics.get(ref.topic)
+                if ref.topic not in topics and ref.topic not in topic_files:
+                    reader.report(menu_path, line, f"menu group {group.id}: unknown topic in {ref}")
+                elif topic is not None and topic.fact(ref.fact) is None:
+                    reader.report(menu_path, line, f"menu group {group.id}: unknown fact {ref}")
+    else:
+        reader.report(menu_path, 0, "missing: the menu groups, commands and themes")
+
     knowledge = KnowledgeBase(
         topics=topics,
         sources=dict(reader.sources),
         kongres=kongres,
         events=events,
         places=places,
+        navigation=navigation,
     )
     content = Content(knowledge=knowledge, intents=tuple(intents), root=root)
     return content, sorted(set(reader.problems))

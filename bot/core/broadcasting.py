@@ -30,13 +30,12 @@ from typing import Protocol, TypeVar
 from bot.core.callbacks import Callback, Kind
 from bot.core.html import visible_length
 from bot.core.inbox import STAFF_LANGUAGE
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge import KnowledgeBase, Theme
 from bot.core.messages import MESSAGE_LIMIT, Button, OutMessage
 from bot.core.notifications import (
-    THEME_LABELS,
-    Theme,
     find_reminder,
     is_upcoming,
+    kongres_theme,
     news_candidates,
     plan_reminders,
     render_news,
@@ -260,8 +259,11 @@ class Broadcasting:
     translator: Callable[[str], Translator]
 
     def themes(self) -> tuple[Theme, ...]:
-        """Every theme a person can subscribe to."""
-        return tuple(THEME_LABELS)
+        """Every theme a person can subscribe to (knowledge/menu.yaml)."""
+        return self.knowledge().navigation.themes
+
+    def _is_theme(self, theme: str) -> bool:
+        return self.knowledge().navigation.theme(theme) is not None
 
     def subscriptions(self, unit: BroadcastUnit, person_id: int) -> set[str]:
         """The themes a person subscribed to."""
@@ -271,7 +273,7 @@ class Broadcasting:
         self, unit: BroadcastUnit, person_id: int, theme: str, on: bool, now: datetime
     ) -> set[str] | None:
         """Subscribe or unsubscribe; the new set, or None for an unknown theme."""
-        if theme not in {th.value for th in Theme}:
+        if not self._is_theme(theme):
             return None
         unit.broadcasts.set_subscription(person_id, theme, on, now)
         return unit.broadcasts.subscriptions(person_id)
@@ -283,7 +285,7 @@ class Broadcasting:
         broadcast, _created = unit.broadcasts.create_broadcast(
             kind=BroadcastKind.ANNOUNCEMENT, now=now, created_by=author, staff_thread_id=thread_id
         )
-        counts = {th.value: unit.broadcasts.subscriber_count(th.value) for th in Theme}
+        counts = {th.id: unit.broadcasts.subscriber_count(th.id) for th in self.themes()}
         return broadcast, counts
 
     def choose_theme(self, unit: BroadcastUnit, broadcast_id: int, theme: str) -> Broadcast | None:
@@ -292,7 +294,7 @@ class Broadcasting:
         if (
             broadcast is None
             or broadcast.state is not BroadcastState.DRAFT
-            or theme not in {th.value for th in Theme}
+            or not self._is_theme(theme)
         ):
             return None
         return unit.broadcasts.update_broadcast(broadcast_id, theme=theme)
@@ -317,7 +319,7 @@ class Broadcasting:
                 broadcast,
                 problem=t.gettext("An announcement can only be text. Reply to the prompt again."),
             )
-        footer = subscription_footer(Theme(broadcast.theme), t)
+        footer = subscription_footer(self.knowledge(), broadcast.theme, t)
         full = f"{text_html}\n\n{footer}"
         total = visible_length(full)
         if total > MESSAGE_LIMIT:
@@ -375,7 +377,7 @@ class Broadcasting:
                     kind=BroadcastKind.NEWS,
                     now=now,
                     key=NEWS_PREFIX + item.key,
-                    theme=item.theme.value,
+                    theme=item.theme,
                     state=BroadcastState.READY,
                 )
                 started.extend(self._launch(unit, broadcast, now))
@@ -385,14 +387,18 @@ class Broadcasting:
     def due_reminders(self, unit: BroadcastUnit, now: datetime) -> list[int]:
         """Broadcasts to start for Kongres reminders due now (each created once)."""
         started: list[int] = []
-        for reminder in plan_reminders(self.knowledge()):
+        kb = self.knowledge()
+        theme = kongres_theme(kb)
+        if theme is None:
+            return started  # nobody can subscribe to the Kongres in this content
+        for reminder in plan_reminders(kb):
             if not reminder.due(now):
                 continue
             broadcast, _created = unit.broadcasts.create_broadcast(
                 kind=BroadcastKind.REMINDER,
                 now=now,
                 key=reminder.key,
-                theme=Theme.KONGRES.value,
+                theme=theme,
                 state=BroadcastState.READY,
             )
             started.extend(self._launch(unit, broadcast, now))
@@ -407,7 +413,7 @@ class Broadcasting:
         """The message of one recipient, in their language (None if its subject is gone)."""
         t = self.translator(delivery.language)
         kb = self.knowledge()
-        theme = broadcast.theme or Theme.KONGRES.value
+        theme = broadcast.theme or kongres_theme(kb) or ""
         if broadcast.kind is BroadcastKind.ANNOUNCEMENT:
             body = broadcast.text_html or ""
         elif broadcast.kind is BroadcastKind.REMINDER and broadcast.key is not None:
@@ -422,7 +428,7 @@ class Broadcasting:
             body = news
         else:
             return None
-        footer = subscription_footer(Theme(theme), t)
+        footer = subscription_footer(kb, theme, t)
         return OutMessage(f"{body}\n\n{footer}", unsubscribe_keyboard(theme, t))
 
 

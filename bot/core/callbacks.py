@@ -24,6 +24,7 @@ class Kind(StrEnum):
     CALENDAR = "c"  # c:<edition>[:<day>:<session>]
     VENUE = "v"  # v:<place id>
     ERASE = "e"  # e:<1|0>: delete my data (yes / no)
+    MORE = "w"  # w:<topic> -> the whole topic ("Więcej")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Answers that know the date: the Kongres and other dated items.
 
-Every function takes ``now`` (an aware Europe/Warsaw time) and never presents
-a past date as upcoming: before an edition it gives the next edition's days,
-times and venue; on the day it gives today's sessions; after the last known
-edition it says when that took place and that no next date is known.
+Every function takes ``now`` (an aware Europe/Warsaw time), uses only what
+had been announced by then (``known_from``) and never presents a past date
+as upcoming: before an edition it gives the next edition's days, times and
+venue; on the day it gives today's sessions; after the last known edition it
+says when that took place and that no next date is known. A call for offers
+whose opening day is not known is never said to be open.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ class EditionView:
 
 
 def relevant_edition(kb: KnowledgeBase, now: datetime) -> EditionView | None:
-    """The ongoing edition, else the next one, else the last one."""
+    """The ongoing edition, else the next one, else the last one (as known at ``now``)."""
     today = local_now(now).date()
-    for edition in kb.kongres:
+    editions = kb.editions_on(today)
+    for edition in editions:
         if edition.first_day <= today <= edition.last_day:
             day = (
                 next(d for d in edition.days if d.date == today)
@@ -54,10 +57,10 @@ def relevant_edition(kb: KnowledgeBase, now: datetime) -> EditionView | None:
                 else None
             )
             return EditionView(edition, Phase.ONGOING, day)
-    upcoming = [e for e in kb.kongres if e.first_day > today]
+    upcoming = [e for e in editions if e.first_day > today]
     if upcoming:
         return EditionView(min(upcoming, key=lambda e: e.first_day), Phase.UPCOMING)
-    past = [e for e in kb.kongres if e.last_day < today]
+    past = [e for e in editions if e.last_day < today]
     if past:
         return EditionView(max(past, key=lambda e: e.last_day), Phase.PAST)
     return None
@@ -132,34 +135,48 @@ def kongres_when(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
 
 
 def _session_line(
-    s: Session, t: Translator, *, with_room: bool = False, day_room: str | None = None
+    s: Session,
+    t: Translator,
+    *,
+    with_room: bool = False,
+    day_room: str | None = None,
+    speakers: bool = True,
 ) -> str:
     when = fmt_time_range(s.start, s.end, t.lang)
     line = f"{when} " if when else "• "
     line += escape(s.title.get(t.lang))
     if s.room and (with_room or s.room != day_room):
         line += f", {escape(s.room)}"
-    if s.speakers:
+    if s.speakers and speakers:
         line += f" ({escape(', '.join(s.speakers))})"
     if s.status is not FactStatus.CONFIRMED:
         line += " " + t.gettext("(not confirmed)")
     return line
 
 
-def _day_programme(day: KongresDay, number: int, t: Translator) -> list[str]:
+def _day_programme(
+    day: KongresDay, number: int, t: Translator, *, speakers: bool = True
+) -> list[str]:
     header = t.gettext("Day {n}").format(n=number) + f", {fmt_date(day.date, t.lang, weekday=True)}"
     if day.room:
         header += f" ({escape(day.room)})"
     lines = [f"<b>{header}</b>"]
     if day.sessions:
-        lines.extend(_session_line(s, t, day_room=day.room) for s in day.sessions)
+        lines.extend(
+            _session_line(s, t, day_room=day.room, speakers=speakers) for s in day.sessions
+        )
     else:
         lines.append(t.gettext("The detailed programme of this day is not confirmed."))
     return lines
 
 
-def kongres_program(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
-    """The {kongres_program} block: per day; on the day, the next session first."""
+def kongres_program(
+    kb: KnowledgeBase, now: datetime, t: Translator, *, compact: bool = False
+) -> str:
+    """The {kongres_program} block: per day; on the day, the next session first.
+
+    ``compact`` leaves out the speakers (the short answer; the full topic has them).
+    """
     view = relevant_edition(kb, now)
     if view is None:
         return t.gettext("I have no programme of the Kongres in my knowledge base.")
@@ -191,7 +208,7 @@ def kongres_program(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
         lines.append(t.gettext("Theme: {theme}.").format(theme=escape(e.theme.get(t.lang))))
     for number, day in enumerate(e.days, start=1):
         lines.append("")
-        lines.extend(_day_programme(day, number, t))
+        lines.extend(_day_programme(day, number, t, speakers=not compact))
     return "\n".join(lines)
 
 
@@ -246,7 +263,7 @@ def kongres_where(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
         )
     place = kb.places.get(e.venue) if e.venue else None
     if place is not None:
-        if place.address.known:
+        if place.address.known_at(local_now(now).date()):
             text += "\n" + t.gettext("Address: {address}").format(
                 address=escape(str(place.address.value))
             )
@@ -257,6 +274,7 @@ def kongres_where(kb: KnowledgeBase, now: datetime, t: Translator) -> str:
 
 def _item_moment(item: DatedItem, lang: str) -> str:
     start, end = item.start, item.end
+    assert start is not None, "only calls for offers may lack a start"
     start_day = start.date() if isinstance(start, datetime) else start
     end_day = end.date() if isinstance(end, datetime) else end
     text = fmt_date_range(start_day, end_day or start_day, lang)
@@ -278,44 +296,87 @@ def _amount(value: int, lang: str) -> str:
     return format_decimal(value, locale=babel_locale(lang)) + " zł"
 
 
-def events_block(kb: KnowledgeBase, kind: EventKind, now: datetime, t: Translator) -> str:
-    """The {events:KIND} block: open/upcoming items first, then past ones."""
+def _deadline_text(deadline: datetime | date, t: Translator) -> str:
+    if isinstance(deadline, datetime):
+        return t.gettext("deadline {date}, {time}").format(
+            date=fmt_date(deadline.date(), t.lang),
+            time=fmt_time_range(deadline.time(), None, t.lang),
+        )
+    return t.gettext("deadline {date}").format(date=fmt_date(deadline, t.lang))
+
+
+def _deadline_moment(deadline: datetime | date) -> datetime:
+    """The end of a deadline: its time, or the end of its day when no time is known."""
+    if isinstance(deadline, datetime):
+        return deadline.replace(tzinfo=WARSAW)
+    return datetime.combine(deadline, time(23, 59, 59), tzinfo=WARSAW)
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One dated item rendered for ``now``: its line and whether it is over."""
+
+    text: str
+    past: bool
+
+
+def item_line(kb: KnowledgeBase, item: DatedItem, now: datetime, t: Translator) -> ItemLine:
+    """A dated item in the tense that fits ``now``."""
     now = local_now(now)
     today = now.date()
-    items = [e for e in kb.events if e.kind is kind]
+    title = escape(item.title.get(t.lang))
+    where = ""
+    if item.place is not None:
+        where = ", " + escape(item.place.get(t.lang))
+    elif item.venue and item.venue in kb.places:
+        where = ", " + escape(kb.places[item.venue].name.get(t.lang))
+    amount = f", {_amount(item.amount, t.lang)}" if item.amount else ""
+    if item.deadline is not None:
+        deadline = _deadline_moment(item.deadline)
+        when = _deadline_text(item.deadline, t)
+        if deadline < now:
+            return ItemLine(f"{title}{amount}: {when} – " + t.gettext("closed"), True)
+        left = (deadline.date() - today).days
+        if item.start is None:
+            # Nobody told us when it opened: give the deadline, never "open".
+            status = (f"{_days_left(t, left)}; " if left > 0 else "") + t.gettext(
+                "opening date not confirmed"
+            )
+        elif item.start_date > today:
+            status = t.gettext("opens on {date}").format(date=fmt_date(item.start_date, t.lang))
+        else:
+            status = t.gettext("open") + (f", {_days_left(t, left)}" if left > 0 else "")
+        return ItemLine(f"{title}{amount}: {when} ({status})", False)
+    moment = _item_moment(item, t.lang)
+    if item.end_date < today:
+        return ItemLine(f"{moment}: {title}{where}{amount}", True)
+    if item.start_date <= today:
+        return ItemLine(f"{moment}: {title}{where}{amount} – " + t.gettext("ongoing"), False)
+    left = (item.start_date - today).days
+    return ItemLine(f"{moment}: {title}{where}{amount} ({_days_left(t, left)})", False)
+
+
+def event_block(kb: KnowledgeBase, item_id: str, now: datetime, t: Translator) -> str:
+    """The {event:ID} block: one dated item, or that it has not been announced."""
+    today = local_now(now).date()
+    item = next((e for e in kb.events_on(today) if e.id == item_id), None)
+    if item is None:
+        return t.gettext("I have no dated information on this in my knowledge base.")
+    line = item_line(kb, item, now, t)
+    return line.text + (" – " + t.gettext("over") if line.past and item.deadline is None else "")
+
+
+def events_block(kb: KnowledgeBase, kind: EventKind, now: datetime, t: Translator) -> str:
+    """The {events:KIND} block: open/upcoming items first, then past ones."""
+    today = local_now(now).date()
+    items = [e for e in kb.events_on(today) if e.kind is kind]
     if not items:
         return t.gettext("I have no dated information on this in my knowledge base.")
     current: list[str] = []
     past: list[str] = []
     for item in sorted(items, key=lambda i: (i.start_date, i.id)):
-        title = escape(item.title.get(t.lang))
-        where = ""
-        if item.place is not None:
-            where = ", " + escape(item.place.get(t.lang))
-        elif item.venue and item.venue in kb.places:
-            where = ", " + escape(kb.places[item.venue].name.get(t.lang))
-        amount = f", {_amount(item.amount, t.lang)}" if item.amount else ""
-        if item.deadline is not None:
-            deadline = item.deadline.replace(tzinfo=WARSAW)
-            when = t.gettext("deadline {date}, {time}").format(
-                date=fmt_date(deadline.date(), t.lang),
-                time=fmt_time_range(deadline.time(), None, t.lang),
-            )
-            if deadline >= now:
-                left = (deadline.date() - today).days
-                status = t.gettext("open") + (f", {_days_left(t, left)}" if left > 0 else "")
-                current.append(f"• {title}{amount}: {when} ({status})")
-            else:
-                past.append(f"• {title}{amount}: {when} – " + t.gettext("closed"))
-            continue
-        moment = _item_moment(item, t.lang)
-        if item.end_date < today:
-            past.append(f"• {moment}: {title}{where}{amount}")
-        elif item.start_date <= today:
-            current.append(f"• {moment}: {title}{where}{amount} – " + t.gettext("ongoing"))
-        else:
-            left = (item.start_date - today).days
-            current.append(f"• {moment}: {title}{where}{amount} ({_days_left(t, left)})")
+        line = item_line(kb, item, now, t)
+        (past if line.past else current).append(f"• {line.text}")
     lines: list[str] = []
     if current:
         lines.append("<b>" + t.gettext("Current and upcoming:") + "</b>")
@@ -326,6 +387,71 @@ def events_block(kb: KnowledgeBase, kind: EventKind, now: datetime, t: Translato
         lines.append("<b>" + t.gettext("Past (for reference):") + "</b>")
         lines.extend(past[-6:])
     return "\n".join(lines)
+
+
+def visible_items(
+    kb: KnowledgeBase, now: datetime, *, kind: EventKind | None = None, item_id: str | None = None
+) -> list[DatedItem]:
+    """The dated items a block shows at ``now`` (for its sources)."""
+    today = local_now(now).date()
+    return [
+        e
+        for e in kb.events_on(today)
+        if (kind is None or e.kind is kind) and (item_id is None or e.id == item_id)
+    ]
+
+
+# ---------------------------------------------------------------- the Kongres day
+def _sessions_at(day: KongresDay, clock: time) -> list[Session]:
+    """Sessions running at ``clock`` (the most specific last), or else the next to start."""
+    running = [
+        s for s in day.sessions if s.start is not None and s.start <= clock < (s.end or s.start)
+    ]
+    starting = [s for s in day.sessions if s.start == clock and s not in running]
+    found = running + starting
+    if found:
+        return found
+    later = [s for s in day.sessions if s.start is not None and s.start > clock]
+    return later[:1]
+
+
+def kongres_day(
+    kb: KnowledgeBase, now: datetime, t: Translator, *, at: time | None = None
+) -> str | None:
+    """What is on at the Kongres now (or at ``at``) and today; None when it is not on today.
+
+    Without ``at`` the view gives what is on now and next, then the whole day;
+    with ``at`` it gives the sessions at that time first.
+    """
+    now = local_now(now)
+    view = relevant_edition(kb, now)
+    if view is None or view.phase is not Phase.ONGOING or view.today is None:
+        return None
+    day = view.today
+    number = next(i for i, d in enumerate(view.edition.days, start=1) if d.date == day.date)
+    lines: list[str] = []
+    timed = [s for s in day.sessions if s.start is not None]
+    if at is not None:
+        found = _sessions_at(day, at)
+        label = fmt_time_range(at, None, t.lang)
+        if found and found[0].start is not None and found[0].start > at:
+            lines.append(
+                t.gettext("Nothing is on at {time}; next, today {session}").format(
+                    time=label, session=_session_line(found[0], t, with_room=True)
+                )
+            )
+        elif found:
+            lines.append(t.gettext("<b>At {time}</b>, today:").format(time=label))
+            lines.extend(_session_line(s, t, with_room=True) for s in reversed(found))
+        elif timed:
+            lines.append(t.gettext("Nothing with a known time is on at {time}.").format(time=label))
+    else:
+        lines.extend(_today_sessions(day, now, t))
+    if not timed:
+        lines.append(t.gettext("The times of today's programme are not confirmed."))
+    lines.append("")
+    lines.extend(_day_programme(day, number, t, speakers=False))
+    return "\n".join(lines).strip()
 
 
 def days_until(target: date, now: datetime) -> int:

@@ -97,10 +97,10 @@ def hours_on(place: Place, day: date, calendar: HolidayCalendar, lang: str = "pl
 def opening_status(
     place: Place, now: datetime, calendar: HolidayCalendar, lang: str = "pl"
 ) -> OpeningStatus:
-    """Compute whether ``place`` is open at ``now``."""
-    if place.weekly_hours is None:
-        return OpeningStatus(place.id, known=False)
+    """Compute whether ``place`` is open at ``now`` (from hours already public then)."""
     now = local_now(now)
+    if place.weekly_hours_on(now.date()) is None:
+        return OpeningStatus(place.id, known=False)
     today = hours_on(place, now.date(), calendar, lang)
     for r in today.ranges:
         start = datetime.combine(now.date(), r.start, tzinfo=WARSAW)

@@ -1,7 +1,9 @@
-"""Menus, commands and deep links: which topics a person can reach how.
+"""Commands and deep links: the names the bot answers to, kept in code.
 
-Kept in the core so that the Telegram handlers hold no tables of their own.
-Labels are gettext msgids translated at rendering time.
+Which topic or menu group a shortcut command opens, the menu groups and
+their labels come from content (``knowledge/menu.yaml``, loaded into
+:class:`bot.core.knowledge.Navigation`); only the command names, their
+descriptions (gettext msgids) and their handlers live here.
 """
 
 from __future__ import annotations
@@ -10,74 +12,40 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core.knowledge import CommandTarget, Navigation
 from bot.core.translation import N_
 
 
 @dataclass(frozen=True)
-class MenuGroup:
-    """A group of topics shown as one button of the main menu."""
-
-    id: str
-    label: str
-    topics: tuple[str, ...]
-
-
-MENU: tuple[MenuGroup, ...] = (
-    MenuGroup(
-        "kongres",
-        N_("Kongres Dialogu"),
-        ("kongres.when", "kongres.where", "kongres.program", "kongres.join", "kongres.about"),
-    ),
-    MenuGroup(
-        "grants",
-        N_("Grants for NGOs"),
-        ("grants.microgrants", "grants.open_calls", "grants.witkac", "ngo.cooperation_programme"),
-    ),
-    MenuGroup(
-        "ngo",
-        N_("Support for NGOs"),
-        ("ngo.training", "ngo.premises", "ngo.forum", "ngo.council"),
-    ),
-    MenuGroup(
-        "participation",
-        N_("Taking part in city life"),
-        (
-            "participation.consultations",
-            "participation.civic_budget",
-            "participation.urban_lab",
-            "participation.district_councils",
-            "participation.strategy",
-            "participation.volunteering",
-            "participation.metropolis",
-        ),
-    ),
-    MenuGroup("office", N_("The Biuro: hours and contact"), ("office.hours", "office.contact")),
-)
-
-
-@dataclass(frozen=True)
 class Command:
-    """A bot command with its menu description (a msgid)."""
+    """A bot command with its menu description (a msgid).
+
+    A ``shortcut`` command opens what ``knowledge/menu.yaml`` says under
+    ``commands`` (a topic or a menu group).
+    """
 
     name: str
     description: str
-    topic: str | None = None
+    shortcut: bool = False
 
 
 #: Commands of private chats, in menu order.
 RESIDENT_COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start and menu of topics")),
     Command("pomoc", N_("What I can help with")),
-    Command("kongres", N_("When is the Kongres Dialogu"), "kongres.when"),
-    Command("granty", N_("Grants for NGOs"), "grants.microgrants"),
-    Command("godziny", N_("Opening hours of the Biuro"), "office.hours"),
-    Command("kontakt", N_("Contact the Biuro"), "office.contact"),
+    Command("kongres", N_("When is the Kongres Dialogu"), shortcut=True),
+    Command("granty", N_("Grants for NGOs"), shortcut=True),
+    Command("godziny", N_("Opening hours of the Biuro"), shortcut=True),
+    Command("kontakt", N_("Contact the Biuro"), shortcut=True),
     Command("pytanie", N_("Ask a person at the Biuro")),
     Command("powiadomienia", N_("Reminders and news")),
     Command("jezyk", N_("Language: Polski, Українська, English")),
     Command("moje_dane", N_("See everything I store about you")),
     Command("usun_dane", N_("Delete everything I store about you")),
 )
+
+#: The shortcut commands whose target the content must name.
+SHORTCUT_COMMANDS: tuple[str, ...] = tuple(c.name for c in RESIDENT_COMMANDS if c.shortcut)
 
 #: Commands of the staff group.
 STAFF_COMMANDS: tuple[Command, ...] = (
@@ -96,22 +64,19 @@ STAFF_COMMAND_NAMES = frozenset(c.name for c in STAFF_COMMANDS)
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def command_topic(name: str) -> str | None:
-    """The topic a command answers directly, if any."""
+def command_target(navigation: Navigation, name: str) -> CommandTarget | None:
+    """What a shortcut command opens, as the content says (None for other commands)."""
     name = COMMAND_ALIASES.get(name, name)
-    for command in RESIDENT_COMMANDS:
-        if command.name == name:
-            return command.topic
-    return None
-
-
-def deep_link_payload(topic: str) -> str:
-    """The ``start`` payload of a topic: ``t.me/<bot>?start=kongres-when``."""
-    return topic.replace(".", "-")
+    if name not in SHORTCUT_COMMANDS:
+        return None
+    return navigation.commands.get(name)
 
 
 def topic_from_payload(payload: str, known: Iterable[str]) -> str | None:
-    """The topic of a deep-link payload, or None when it is not a known topic."""
+    """The topic of a deep-link payload, or None when it is not a known topic.
+
+    ``t.me/<bot>?start=kongres-when`` opens ``kongres.when``.
+    """
     if not _PAYLOAD.match(payload):
         return None
     candidate = payload.replace("-", ".")
@@ -123,8 +88,3 @@ def topic_from_payload(payload: str, known: Iterable[str]) -> str | None:
         if topic.replace(".", "_") == payload:
             return topic
     return None
-
-
-def group(group_id: str) -> MenuGroup | None:
-    """A menu group by id."""
-    return next((g for g in MENU if g.id == group_id), None)

@@ -1,5 +1,10 @@
 """Subscriptions, Kongres reminders and news of new dated items.
 
+What one can subscribe to (the themes), which answers offer it and which
+dated kinds are news for it are content: ``themes`` in knowledge/menu.yaml
+(:class:`bot.core.knowledge.Theme`). Kongres news and reminders go to the
+theme whose ``events`` include ``kongres``.
+
 Reminders are computed from knowledge/: for each Kongres day, one a day
 before its start and one an hour before. A day whose start time is not known
 gets only the day-before reminder, at 18:00 the evening before (no time is
@@ -16,29 +21,8 @@ from enum import StrEnum
 from bot.core.dated import _venue_text
 from bot.core.dates import WARSAW, fmt_date, fmt_date_range, fmt_time, local_now
 from bot.core.html import escape
-from bot.core.knowledge import DatedItem, EventKind, KnowledgeBase, KongresEdition
-from bot.core.translation import N_, Translator
-
-
-class Theme(StrEnum):
-    """What a person can subscribe to."""
-
-    KONGRES = "kongres"
-    GRANTS = "grants"
-    CONSULTATIONS = "consultations"
-
-
-THEME_LABELS: dict[Theme, str] = {
-    Theme.KONGRES: N_("Kongres Dialogu"),
-    Theme.GRANTS: N_("Grants and calls for offers"),
-    Theme.CONSULTATIONS: N_("Consultations"),
-}
-
-#: Dated items whose appearance in knowledge/ is news for a theme.
-ITEM_THEMES: dict[EventKind, Theme] = {
-    EventKind.CALL_FOR_OFFERS: Theme.GRANTS,
-    EventKind.CONSULTATION: Theme.CONSULTATIONS,
-}
+from bot.core.knowledge import KONGRES_EVENTS, DatedItem, KnowledgeBase, KongresEdition
+from bot.core.translation import Translator
 
 #: When the start time of a Kongres day is unknown, the day-before reminder
 #: goes out at this time the evening before.
@@ -148,15 +132,26 @@ class NewsItem:
     """A dated item subscribers of a theme should hear about."""
 
     key: str
-    theme: Theme
+    #: the id of the theme (knowledge/menu.yaml)
+    theme: str
+
+
+def kongres_theme(kb: KnowledgeBase) -> str | None:
+    """The theme that gets Kongres news and reminders, if the content has one."""
+    theme = kb.navigation.theme_of_events(KONGRES_EVENTS)
+    return theme.id if theme is not None else None
 
 
 def news_candidates(kb: KnowledgeBase) -> list[NewsItem]:
-    """Every edition and every call/consultation, as news items (upcoming or not)."""
-    items = [NewsItem(edition_key(e), Theme.KONGRES) for e in kb.kongres]
-    items += [
-        NewsItem(item_key(i), ITEM_THEMES[i.kind]) for i in kb.events if i.kind in ITEM_THEMES
-    ]
+    """Every edition and every item of a themed kind, as news items (upcoming or not)."""
+    items: list[NewsItem] = []
+    kongres = kongres_theme(kb)
+    if kongres is not None:
+        items += [NewsItem(edition_key(e), kongres) for e in kb.kongres]
+    for item in kb.events:
+        theme = kb.navigation.theme_of_events(item.kind.value)
+        if theme is not None:
+            items.append(NewsItem(item_key(item), theme.id))
     return items
 
 
@@ -188,10 +183,14 @@ def render_news(kb: KnowledgeBase, key: str, t: Translator) -> str | None:
     for item in kb.events:
         if item_key(item) == key:
             text = "<b>" + escape(item.title.get(t.lang)) + "</b>"
-            if item.deadline is not None:
+            if isinstance(item.deadline, datetime):
                 text += "\n" + t.gettext("deadline {date}, {time}").format(
                     date=fmt_date(item.deadline.date(), t.lang),
                     time=fmt_time(item.deadline.time(), t.lang),
+                )
+            elif item.deadline is not None:
+                text += "\n" + t.gettext("deadline {date}").format(
+                    date=fmt_date(item.deadline, t.lang)
                 )
             else:
                 text += "\n" + fmt_date_range(item.start_date, item.end_date, t.lang)
@@ -199,12 +198,18 @@ def render_news(kb: KnowledgeBase, key: str, t: Translator) -> str | None:
     return None
 
 
-def subscription_footer(theme: Theme, t: Translator) -> str:
+def theme_label(kb: KnowledgeBase, theme_id: str, lang: str) -> str:
+    """A theme's label in ``lang`` (its id when the content no longer has it)."""
+    theme = kb.navigation.theme(theme_id)
+    return theme.label.get(lang) if theme is not None else theme_id
+
+
+def subscription_footer(kb: KnowledgeBase, theme_id: str, t: Translator) -> str:
     """The line under every message to subscribers."""
     return (
         "<i>"
         + t.gettext(
             "You receive this because you subscribed to: {theme}. Change it with /powiadomienia."
-        ).format(theme=t.gettext(THEME_LABELS[theme]))
+        ).format(theme=escape(theme_label(kb, theme_id, t.lang)))
         + "</i>"
     )

@@ -102,7 +102,7 @@ def register_handlers(application: Application, staff_chat_id: int) -> None:  # 
         group=-5,
     )
 
-    topic_commands = [c.name for c in RESIDENT_COMMANDS if c.topic] + [
+    topic_commands = [c.name for c in RESIDENT_COMMANDS if c.shortcut] + [
         alias for alias, name in COMMAND_ALIASES.items() if name == "kontakt"
     ]
     application.add_handlers(

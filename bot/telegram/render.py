@@ -21,10 +21,9 @@ from bot.core.dated import Phase, relevant_edition
 from bot.core.dates import fmt_date, local_now
 from bot.core.html import escape
 from bot.core.inbox import Person, Ticket, TicketState, Unrecognised, describe_age
-from bot.core.knowledge import KnowledgeBase, KongresEdition
-from bot.core.menu import MENU, RESIDENT_COMMANDS, STAFF_COMMANDS, Command, MenuGroup
+from bot.core.knowledge import KnowledgeBase, KongresEdition, MenuGroup, Navigation, Theme
+from bot.core.menu import RESIDENT_COMMANDS, STAFF_COMMANDS, Command
 from bot.core.messages import Button, Document, Keyboard, OutMessage
-from bot.core.notifications import THEME_LABELS, Theme
 from bot.core.privacy import (
     DELIVERIES,
     FEEDBACK,
@@ -53,20 +52,30 @@ def _rows(rows: Sequence[Sequence[Button]]) -> Keyboard:
     return tuple(tuple(row) for row in rows if row)
 
 
-def answer(reply: Reply, t: Translator, *, extra: Sequence[Button] = ()) -> Rendered:
-    """An answer with feedback buttons, "ask an official" and related topics."""
+def answer(
+    reply: Reply,
+    t: Translator,
+    *,
+    extra: Sequence[Button] = (),
+    navigation: Navigation | None = None,
+) -> Rendered:
+    """An answer with feedback, "more", "ask an official" and related topics."""
     topic = reply.intent or ""
     rows: list[list[Button]] = []
     if topic.startswith("bot."):
-        if topic in {"bot.greeting", "bot.help"}:
-            return menu(t, text=reply.html)
+        if topic in {"bot.greeting", "bot.help"} and navigation is not None:
+            return menu(t, navigation, text=reply.html)
         return Rendered(reply.html)
+    if reply.options and reply.group is not None:
+        return clarify(reply, t)
     rows.append(
         [
             _button(t.gettext("Helpful"), Callback(Kind.FEEDBACK, ("1", topic))),
             _button(t.gettext("Not helpful"), Callback(Kind.FEEDBACK, ("0", topic))),
         ]
     )
+    if reply.more:
+        rows.append([_button(t.gettext("More"), Callback(Kind.MORE, (topic,)))])
     if extra:
         rows.append(list(extra))
     for option in reply.related[:2]:
@@ -76,15 +85,17 @@ def answer(reply: Reply, t: Translator, *, extra: Sequence[Button] = ()) -> Rend
 
 
 def clarify(reply: Reply, t: Translator) -> Rendered:
-    """The two best topics, and "Other – pass it to the Biuro"."""
+    """The offered topics (two, or a menu group's), and "Other – pass it to the Biuro"."""
     rows = [[_button(o.title, Callback(Kind.TOPIC, (o.topic,)))] for o in reply.options]
     rows.append([_button(t.gettext("Other – pass it to the Biuro"), Callback(Kind.ASK))])
     return Rendered(reply.html, _rows(rows))
 
 
-def menu(t: Translator, *, text: str | None = None) -> Rendered:
-    """The main menu: topic groups, "ask an official" and the language."""
-    rows = [[_button(t.gettext(g.label), Callback(Kind.GROUP, (g.id,)))] for g in MENU]
+def menu(t: Translator, navigation: Navigation, *, text: str | None = None) -> Rendered:
+    """The main menu: topic groups (from knowledge/menu.yaml), "ask an official", language."""
+    rows = [
+        [_button(g.label.get(t.lang), Callback(Kind.GROUP, (g.id,)))] for g in navigation.groups
+    ]
     rows.append([_button(t.gettext("Ask an official"), Callback(Kind.ASK))])
     rows.append([_button(t.gettext("Language / Мова"), Callback(Kind.LANGUAGE))])
     body = text or t.gettext("Choose a topic, or simply write your question.")
@@ -95,10 +106,12 @@ def group_menu(group: MenuGroup, t: Translator, title: Callable[[str], str]) -> 
     """The topics of one menu group."""
     rows = [[_button(title(topic), Callback(Kind.TOPIC, (topic,)))] for topic in group.topics]
     rows.append([_button(t.gettext("« Menu"), Callback(Kind.MENU))])
-    return Rendered(f"<b>{escape(t.gettext(group.label))}</b>", _rows(rows))
+    return Rendered(f"<b>{escape(group.label.get(t.lang))}</b>", _rows(rows))
 
 
-def welcome(t: Translator, first_name: str, retention: Retention | None = None) -> Rendered:
+def welcome(
+    t: Translator, first_name: str, navigation: Navigation, retention: Retention | None = None
+) -> Rendered:
     """/start: greeting, privacy notice, language choice and the menu."""
     text = "\n\n".join(
         [
@@ -111,7 +124,7 @@ def welcome(t: Translator, first_name: str, retention: Retention | None = None) 
             t.gettext("Choose a topic, or simply write your question."),
         ]
     )
-    rows = [list(row) for row in menu(t, text=text).keyboard]
+    rows = [list(row) for row in menu(t, navigation, text=text).keyboard]
     rows.insert(0, languages_row())
     # The language row replaces the menu's own language button (the last row).
     return Rendered(text, _rows(rows[:-1]))
@@ -135,13 +148,13 @@ def nothing_stored(t: Translator) -> Rendered:
     )
 
 
-def personal_data(export: Export, t: Translator, retention: Retention) -> Rendered:
+def personal_data(
+    export: Export, t: Translator, retention: Retention, navigation: Navigation
+) -> Rendered:
     """/moje_dane: what kinds of data, how many, since when (the file has every row)."""
     data = export.data
     since = fmt_date(local_now(data.first_contact_at).date(), t.lang)
-    themes = ", ".join(
-        t.gettext(label) for theme, label in THEME_LABELS.items() if theme.value in data.themes
-    )
+    themes = ", ".join(th.label.get(t.lang) for th in navigation.themes if th.id in data.themes)
     lines = [
         "<b>" + t.gettext("What I store about you") + "</b>",
         t.gettext(
@@ -300,19 +313,17 @@ def unrecognised(
     return Rendered("\n".join(lines))
 
 
-def subscriptions_menu(subscribed: set[str], t: Translator) -> Rendered:
-    """/powiadomienia: one button per theme; a tap switches it on or off."""
-    from bot.core.notifications import THEME_LABELS
-
+def subscriptions_menu(themes: Sequence[Theme], subscribed: set[str], t: Translator) -> Rendered:
+    """/powiadomienia: one button per theme (knowledge/menu.yaml); a tap switches it."""
     rows = []
-    for theme, label in THEME_LABELS.items():
-        on = theme.value in subscribed
+    for theme in themes:
+        on = theme.id in subscribed
         state = t.gettext("on") if on else t.gettext("off")
         rows.append(
             [
                 _button(
-                    f"{t.gettext(label)}: {state}",
-                    Callback(Kind.SUBSCRIBE, (theme.value, "0" if on else "1")),
+                    f"{theme.label.get(t.lang)}: {state}",
+                    Callback(Kind.SUBSCRIBE, (theme.id, "0" if on else "1")),
                 )
             ]
         )
@@ -347,18 +358,18 @@ def subscribe_button(theme: str, t: Translator) -> Button:
     return _button(t.gettext("Notify me"), Callback(Kind.SUBSCRIBE, (theme, "1")))
 
 
-def announcement_themes(broadcast_id: int, counts: dict[str, int], t: Translator) -> Rendered:
+def announcement_themes(
+    themes: Sequence[Theme], broadcast_id: int, counts: dict[str, int], t: Translator
+) -> Rendered:
     """/ogloszenie: who should receive it."""
-    from bot.core.notifications import THEME_LABELS
-
     rows = [
         [
             _button(
-                f"{t.gettext(label)} ({counts.get(theme.value, 0)})",
-                Callback(Kind.ANNOUNCE, (str(broadcast_id), "t", theme.value)),
+                f"{theme.label.get(t.lang)} ({counts.get(theme.id, 0)})",
+                Callback(Kind.ANNOUNCE, (str(broadcast_id), "t", theme.id)),
             )
         ]
-        for theme, label in THEME_LABELS.items()
+        for theme in themes
     ]
     rows.append([_button(t.gettext("Cancel"), Callback(Kind.ANNOUNCE, (str(broadcast_id), "no")))])
     return Rendered(
@@ -391,16 +402,6 @@ def announcement_preview(
     return Rendered(f"{head}\n\n{text_html}\n\n{tail}", keyboard)
 
 
-#: Topics under whose answers a "notify me" button is offered.
-TOPIC_THEMES: dict[str, Theme] = {
-    "kongres.when": Theme.KONGRES,
-    "kongres.program": Theme.KONGRES,
-    "grants.open_calls": Theme.GRANTS,
-    "grants.microgrants": Theme.GRANTS,
-    "participation.consultations": Theme.CONSULTATIONS,
-}
-
-
 def answer_extras(reply: Reply, kb: KnowledgeBase, now: datetime, t: Translator) -> list[Button]:
     """Calendar, map and "notify me" buttons under the answers they belong to."""
     buttons: list[Button] = []
@@ -417,9 +418,10 @@ def answer_extras(reply: Reply, kb: KnowledgeBase, now: datetime, t: Translator)
             place = kb.places.get(view.edition.venue) if view.edition.venue else None
             if topic == "kongres.where" and place is not None and place.coordinates.known:
                 buttons.append(venue_button(place.id, t))
-    theme = TOPIC_THEMES.get(topic)
+    # Which answers offer "notify me", and for what, is content (menu.yaml themes).
+    theme = kb.navigation.theme_of_topic(topic)
     if theme is not None:
-        buttons.append(subscribe_button(theme.value, t))
+        buttons.append(subscribe_button(theme.id, t))
     return buttons
 
 
@@ -444,11 +446,12 @@ def outcome(
     """What a resident is sent for the outcome of their message (in the reply's language)."""
     t = translators(result.language)
     if result.kind is OutcomeKind.ANSWER and result.reply is not None:
-        rendered = answer(result.reply, t, extra=answer_extras(result.reply, kb, now, t))
+        extras = answer_extras(result.reply, kb, now, t)
+        rendered = answer(result.reply, t, extra=extras, navigation=kb.navigation)
     elif result.kind is OutcomeKind.CLARIFY and result.reply is not None:
         rendered = clarify(result.reply, t)
     elif result.kind is OutcomeKind.NO_WORDS:
-        rendered = menu(t, text=result.text_html)
+        rendered = menu(t, kb.navigation, text=result.text_html)
     else:
         rendered = Rendered(result.text_html)
     if result.suggest_language is not None:

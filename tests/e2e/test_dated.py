@@ -31,6 +31,7 @@ EDITION_3 = {
     "theme": {"pl": "Edycja testowa"},
     "source": "s001",
     "checked": date(2026, 11, 22),
+    "known_from": date(2026, 11, 22),
     "days": [
         {
             "date": date(2027, 9, 27),
@@ -54,7 +55,12 @@ def copy_content(target: Path, *, venue: bool = False, edition_3: bool = False) 
         places = yaml.safe_load(places_file.read_text("utf-8"))
         for place in places["places"]:
             if place["id"] == "jordanki":
-                fact = {"status": "confirmed", "source": "s001", "checked": date(2026, 11, 22)}
+                fact = {
+                    "status": "confirmed",
+                    "source": "s001",
+                    "checked": date(2026, 11, 22),
+                    "known_from": date(2026, 11, 22),
+                }
                 place["address"] = {**fact, "value": "ul. Testowa 1, 87-100 Toruń"}
                 place["coordinates"] = {**fact, "value": [53.0, 18.6]}
         places_file.write_text(yaml.safe_dump(places, allow_unicode=True), "utf-8")
@@ -325,7 +331,8 @@ async def test_invalid_content_is_refused_and_the_old_stays(
     try:
         broken = root / "knowledge" / "topics" / "kongres.when.yaml"
         broken.write_text(
-            broken.read_text("utf-8").replace("pl: |", "pl: <b>niezamknięty", 1), "utf-8"
+            broken.read_text("utf-8").replace("block: kongres_when", "block: kongres_kiedy", 1),
+            "utf-8",
         )
         await bot.send(bot.api.updates.command(STAFF, "przeladuj", chat=STAFF_CHAT), timeout=60)
         report = bot.staff_calls("sendMessage")[-1].params["text"]
@@ -349,7 +356,10 @@ async def test_staff_announcement_with_preview_confirmation_and_counts(dated: Bo
     await dated.send(dated.api.updates.command(STAFF, "ogloszenie", chat=STAFF_CHAT))
     themes = dated.staff_calls("sendMessage")[-1]
     grants = next(d for d in buttons(themes).values() if d.endswith(":t:grants"))
-    assert f"{pl.gettext('Grants and calls for offers')} (3)" in buttons(themes)
+    # The themes and their labels are content (knowledge/menu.yaml).
+    label = dated.engine.content.knowledge.navigation.theme("grants").label.get("pl")  # type: ignore[union-attr]
+    assert f"{label} (3)" in buttons(themes)
+    assert pl.gettext("Cancel") in buttons(themes)
 
     await dated.send(dated.api.updates.callback_query(STAFF, themes.result, grants))
     prompt = dated.staff_calls("sendMessage")[-1]

@@ -82,7 +82,7 @@ async def test_killed_again_and_again_nothing_lost_nothing_twice(
         )
 
     try:
-        await asyncio.wait_for(asyncio.gather(residents_and_staff(), killer()), 180)
+        await asyncio.wait_for(asyncio.gather(residents_and_staff(), killer()), 300)
         await bot_processes.wait_until(delivered, 120, "every question and reply delivered")
         assert await bot.stop() == 0
     finally:

@@ -356,7 +356,8 @@ async def test_export_holds_every_row_about_the_person_and_nobody_elses(
     assert pl.gettext("Questions I could not answer: {n}").format(n=1) in summary
     assert pl.gettext("Votes on my answers: {n}").format(n=1) in summary
     assert pl.gettext("Announcements sent to you: {n}").format(n=1) in summary
-    assert pl.gettext("Grants and calls for offers") in summary
+    grants = harness.engine.assistant.knowledge.navigation.theme("grants")
+    assert grants is not None and grants.label.get("pl") in summary
     assert "22 listopada 2026" in summary  # since: the first contact
 
 

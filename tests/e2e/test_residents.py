@@ -122,7 +122,8 @@ async def test_language_switch_to_ukrainian_and_the_menu_follows(harness: BotHar
     uk = harness.t("uk")
     menu = harness.sent_to(ANNA.id)[-1]
     labels = [label for label, _ in buttons(menu)]
-    assert uk.gettext("Kongres Dialogu") in labels
+    kongres = harness.engine.content.knowledge.navigation.group("kongres")
+    assert kongres is not None and kongres.label.get("uk") in labels
     assert uk.gettext("Ask an official") in labels
     commands = [
         c
@@ -191,11 +192,18 @@ async def test_resident_trying_a_staff_command_is_refused(harness: BotHarness) -
 
 
 async def test_shortcut_commands_answer_their_topics(harness: BotHarness) -> None:
-    for command, topic in [("kongres", "kongres.when"), ("godziny", "office.hours")]:
+    # knowledge/menu.yaml: /kongres opens the Kongres group, /godziny the hours topic.
+    for command in ["kongres", "godziny"]:
         await harness.send(harness.api.updates.command(ANNA, command))
         answer = harness.sent_to(ANNA.id)[-1]
-        expected = harness.engine.assistant.topic_reply(topic, lang="pl", now=NOW)
+        expected = harness.engine.assistant.command_reply(command, lang="pl", now=NOW)
+        assert expected is not None
         assert answer.params["text"] == expected.html
+        if command == "kongres":
+            assert [o.topic for o in expected.options] == list(
+                harness.engine.content.knowledge.navigation.group("kongres").topics  # type: ignore[union-attr]
+            )
+            assert len(buttons(answer)) == len(expected.options) + 1
 
 
 async def test_message_without_words_asks_for_words_and_creates_no_ticket(

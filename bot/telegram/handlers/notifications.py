@@ -35,7 +35,12 @@ async def notifications_command(update: Update, context: ContextTypes.DEFAULT_TY
         person = svc.conversation.person(unit, person_info(user), svc.now())
         subscribed = svc.broadcasting.subscriptions(unit, person.id)
         unit.outbox.put(
-            ToChat(message.chat_id, render.subscriptions_menu(subscribed, svc.t(person.language)))
+            ToChat(
+                message.chat_id,
+                render.subscriptions_menu(
+                    svc.broadcasting.themes(), subscribed, svc.t(person.language)
+                ),
+            )
         )
 
     await svc.units.run(work)
@@ -108,7 +113,7 @@ async def on_resident_button(
             subscribed = svc.broadcasting.switch(unit, person.id, args[0], on, now)
             if subscribed is None:
                 return t.gettext("This button is no longer active."), None
-            menu = render.subscriptions_menu(subscribed, t)
+            menu = render.subscriptions_menu(svc.broadcasting.themes(), subscribed, t)
             # Under the /powiadomienia menu itself, its switches follow the change.
             keyboard = menu.keyboard if shown_text.startswith(menu.text_html[:20]) else None
             toast = (
@@ -119,7 +124,8 @@ async def on_resident_button(
             return toast, keyboard
         if callback.kind is Kind.SUBSCRIBE:
             subscribed = svc.broadcasting.subscriptions(unit, person.id)
-            unit.outbox.put(ToChat(chat_id, render.subscriptions_menu(subscribed, t)))
+            themes = svc.broadcasting.themes()
+            unit.outbox.put(ToChat(chat_id, render.subscriptions_menu(themes, subscribed, t)))
             return None, None
         return t.gettext("This button is no longer active."), None
 
@@ -165,7 +171,9 @@ async def announce_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
     def work(unit: Unit) -> None:
         broadcast, counts = svc.broadcasting.new_announcement(unit, author, thread, svc.now())
-        rendered = render.announcement_themes(broadcast.id, counts, svc.t(STAFF_LANGUAGE))
+        rendered = render.announcement_themes(
+            svc.broadcasting.themes(), broadcast.id, counts, svc.t(STAFF_LANGUAGE)
+        )
         unit.outbox.put(ToChat(message.chat_id, rendered, thread_id=thread))
 
     await svc.units.run(work)

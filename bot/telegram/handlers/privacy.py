@@ -41,7 +41,12 @@ async def my_data_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             return
         t = svc.t(export.person.language)
         unit.outbox.put(
-            ToChat(message.chat_id, render.personal_data(export, t, svc.privacy.retention)),
+            ToChat(
+                message.chat_id,
+                render.personal_data(
+                    export, t, svc.privacy.retention, svc.assistant.knowledge.navigation
+                ),
+            ),
             ToChat(message.chat_id, OutMessage(""), document=render.personal_data_file(export, t)),
         )
 

@@ -12,9 +12,10 @@ from telegram import BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core.answering import Reply
 from bot.core.callbacks import Kind, decode
 from bot.core.conversation import Outcome
-from bot.core.menu import command_topic, group, topic_from_payload
+from bot.core.menu import topic_from_payload
 from bot.core.messages import ToChat
 from bot.core.units import Unit
 from bot.telegram import render
@@ -23,12 +24,21 @@ from bot.telegram.context import BotContext, bot_context, message_ref, person_in
 logger = logging.getLogger(__name__)
 
 
+def _queue_answer(bot: BotContext, unit: Unit, chat_id: int, reply: Reply, lang: str) -> None:
+    svc = bot.services
+    t = svc.t(lang)
+    kb = svc.assistant.knowledge
+    extras = render.answer_extras(reply, kb, svc.now(), t)
+    unit.outbox.put(
+        ToChat(chat_id, render.answer(reply, t, extra=extras, navigation=kb.navigation))
+    )
+
+
 def _answer_topic(bot: BotContext, unit: Unit, chat_id: int, topic: str, lang: str) -> None:
     svc = bot.services
-    reply = svc.assistant.topic_reply(topic, lang=lang, now=svc.now())
-    t = svc.t(lang)
-    extras = render.answer_extras(reply, svc.assistant.knowledge, svc.now(), t)
-    unit.outbox.put(ToChat(chat_id, render.answer(reply, t, extra=extras)))
+    _queue_answer(
+        bot, unit, chat_id, svc.assistant.topic_reply(topic, lang=lang, now=svc.now()), lang
+    )
 
 
 def _queue_outcome(bot: BotContext, unit: Unit, chat_id: int, outcome: Outcome) -> None:
@@ -56,7 +66,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 ToChat(
                     message.chat_id,
                     render.welcome(
-                        svc.t(person.language), person.first_name, svc.privacy.retention
+                        svc.t(person.language),
+                        person.first_name,
+                        svc.assistant.knowledge.navigation,
+                        svc.privacy.retention,
                     ),
                 )
             )
@@ -74,8 +87,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     def work(unit: Unit) -> None:
         person = svc.conversation.person(unit, person_info(user), svc.now())
         reply = svc.assistant.topic_reply("bot.help", lang=person.language, now=svc.now())
+        navigation = svc.assistant.knowledge.navigation
         unit.outbox.put(
-            ToChat(message.chat_id, render.menu(svc.t(person.language), text=reply.html))
+            ToChat(
+                message.chat_id, render.menu(svc.t(person.language), navigation, text=reply.html)
+            )
         )
 
     await svc.units.run(work)
@@ -89,13 +105,13 @@ async def topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     bot = bot_context(context)
     svc = bot.services
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    topic = command_topic(name)
-    if topic is None:
-        return
 
     def work(unit: Unit) -> None:
         person = svc.conversation.person(unit, person_info(user), svc.now())
-        _answer_topic(bot, unit, message.chat_id, topic, person.language)
+        # Which topic or menu group the command opens is content (knowledge/menu.yaml).
+        reply = svc.assistant.command_reply(name, lang=person.language, now=svc.now())
+        if reply is not None:
+            _queue_answer(bot, unit, message.chat_id, reply, person.language)
 
     await svc.units.run(work)
 
@@ -223,7 +239,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if kind is Kind.TOPIC and args and args[0] in svc.assistant.knowledge.topics:
             _answer_topic(bot, unit, chat_id, args[0], person.language)
             return None
-        if kind is Kind.GROUP and args and (chosen := group(args[0])) is not None:
+        if kind is Kind.MORE and args and args[0] in svc.assistant.knowledge.topics:
+            full = svc.assistant.full_topic(args[0], lang=person.language, now=svc.now())
+            _queue_answer(bot, unit, chat_id, full, person.language)
+            return None
+        navigation = svc.assistant.knowledge.navigation
+        if kind is Kind.GROUP and args and (chosen := navigation.group(args[0])) is not None:
             unit.outbox.put(
                 ToChat(
                     chat_id,
@@ -234,7 +255,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
             return None
         if kind is Kind.MENU:
-            unit.outbox.put(ToChat(chat_id, render.menu(t)))
+            unit.outbox.put(ToChat(chat_id, render.menu(t, navigation)))
             return None
         if kind is Kind.FEEDBACK and len(args) == 2:
             helpful = args[0] == "1"
@@ -255,7 +276,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if kind is Kind.LANGUAGE and args:
             chosen_person = svc.conversation.choose_language(unit, person, args[0])
             t = svc.t(chosen_person.language)
-            unit.outbox.put(ToChat(chat_id, render.menu(t)))
+            unit.outbox.put(ToChat(chat_id, render.menu(t, navigation)))
             return t.gettext("Language changed.")
         return t.gettext("This button is no longer active.")
 
