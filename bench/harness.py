@@ -287,7 +287,7 @@ def matcher_size(matcher: IntentMatcher) -> dict[str, int]:
         "topics": len(matcher.topics),
         "terms": len(matcher.term_ids),
         "lexicon_forms": len(matcher.lexicon.forms),
-        "classifier_features": len(matcher.classifier.features),
+        "classifier_features": len(matcher.classifier.vocabulary),
     }
 
 

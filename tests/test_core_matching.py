@@ -370,11 +370,11 @@ def test_clarify_gates_edge(matcher: IntentMatcher) -> None:
 
 
 def test_clarify_needs_either_of_the_two_topics_in_the_vocabulary(matcher: IntentMatcher) -> None:
-    # "kongres": the topic ahead on confidence is the one less similar to the
-    # message; offering both must not depend on which of the two that is.
+    # "kongres": offering both topics must not depend on which of the two is
+    # ahead on confidence and which is the more similar to the message.
     (top, _c1), (second, _c2) = ranked(matcher, "kongres")[:2]
     similarity = matcher.similarities("kongres")
-    weaker, stronger = similarity[top], similarity[second]
+    weaker, stronger = sorted((similarity[top], similarity[second]))
     assert weaker < stronger
     at_gate = with_thresholds(matcher, similarity=stronger).decide("kongres")
     assert at_gate.action is Action.CLARIFY, at_gate

@@ -1,0 +1,190 @@
+"""Choosing the matcher's gates by cross-validation on its own training examples.
+
+The examples of ``intents/`` are split into folds (stratified by topic, with a
+fixed seed); a matcher is trained on all folds but one and scores the one held
+out, so every example gets the scores of a matcher that never saw it. From
+those *out-of-fold* scores the matcher fits the classifier's temperature
+(:func:`bot.core.classifier.fit_temperature`) and this module picks the
+blend of classifier and similarity and the answer gates that maximise
+
+    right answers - wrong_cost * wrong answers
+
+over a fixed grid (a wrong confident answer costs ``wrong_cost`` handovers;
+out-of-scope examples answered with any topic count as wrong, weighted up to
+the share of such messages expected in real traffic). No labelled
+measurement set is involved: the same examples in, the same gates out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.classifier import softmax
+
+if TYPE_CHECKING:
+    from bot.core.matching import Thresholds
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: The grid searched, gate by gate (every combination is tried, for each share
+#: of the classifier in the blended confidence).
+CLASSIFIER_SHARE_GRID = (0.5, 0.7, 0.85)
+ANSWER_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+SIMILARITY_GRID = (0.05, 0.1, 0.15, 0.2)
+COVERAGE_GRID = (0.3, 0.4, 0.5, 0.6)
+STRONG_ANSWER_GRID = (0.6, 0.7, 0.8)
+
+
+def stratified_folds(labels: Sequence[int], k: int, seed: int) -> list[IntArray]:
+    """Indices of ``k`` folds, each label's rows dealt round-robin after a seeded shuffle."""
+    rng = np.random.default_rng(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    by_label: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    offset = 0
+    for label in sorted(by_label):
+        rows = np.array(by_label[label], dtype=np.int64)
+        rng.shuffle(rows)
+        for j, row in enumerate(rows.tolist()):
+            folds[(offset + j) % k].append(row)
+        offset += len(rows)
+    return [np.array(sorted(f), dtype=np.int64) for f in folds]
+
+
+@dataclass
+class OutOfFold:
+    """Per held-out example: what the matcher saw, as arrays (rows = examples)."""
+
+    #: the expected label of each row
+    label: IntArray
+    #: the classifier's raw scores (rows x labels)
+    scores: FloatArray
+    #: the softmax over similarities (rows x labels)
+    similarity_soft: FloatArray
+    #: the similarity of each label (rows x labels)
+    similarity: FloatArray
+    #: the best example's similarity of each label (rows x labels)
+    best_example: FloatArray
+    coverage: FloatArray
+    content_words: IntArray
+    #: the message had no term at all (always handed over)
+    no_terms: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The gates, blend and temperature chosen, with their out-of-fold figures."""
+
+    thresholds: Thresholds
+    classifier_share: float
+    temperature: float
+    right: int
+    wrong: int
+    in_scope: int
+    out_of_scope: int
+    out_of_scope_answered: int
+
+    def as_json(self) -> dict[str, object]:
+        """The figures for reports and the model cache."""
+        t = self.thresholds
+        total = self.in_scope + self.out_of_scope
+        return {
+            "temperature": round(self.temperature, 6),
+            "classifier_share": self.classifier_share,
+            "answer": t.answer,
+            "margin": t.margin,
+            "similarity": t.similarity,
+            "coverage": t.coverage,
+            "strong_answer": t.strong_answer,
+            "cv_in_scope_right": round(self.right / self.in_scope, 4) if self.in_scope else 0.0,
+            "cv_out_of_scope_not_answered": round(
+                1.0 - self.out_of_scope_answered / self.out_of_scope, 4
+            )
+            if self.out_of_scope
+            else 1.0,
+            "cv_wrong": round(self.wrong / total, 4) if total else 0.0,
+            "cv_in_scope": self.in_scope,
+            "cv_out_of_scope": self.out_of_scope,
+        }
+
+
+def choose(
+    oof: OutOfFold,
+    base: Thresholds,
+    *,
+    temperature: float,
+    oos_label: int,
+    wrong_cost: float,
+    out_of_scope_share: float,
+) -> TuningResult:
+    """The blend and gates that score best on the out-of-fold rows.
+
+    Out-of-scope rows are weighted so that they make ``out_of_scope_share`` of
+    the total, as in real traffic (the examples hold far fewer of them).
+    """
+    probabilities = softmax(oof.scores, temperature)
+    n = oof.label.size
+    rows = np.arange(n)
+    in_scope = oof.label != oos_label
+    n_in, n_out = int(np.count_nonzero(in_scope)), int(np.count_nonzero(~in_scope))
+    oos_weight = (out_of_scope_share / (1.0 - out_of_scope_share)) * n_in / n_out if n_out else 0.0
+    best: tuple[float, TuningResult] | None = None
+    for share in CLASSIFIER_SHARE_GRID:
+        confidence = share * probabilities + (1.0 - share) * oof.similarity_soft
+        confidence[oof.no_terms] = 0.0
+        confidence[oof.no_terms, oos_label] = 1.0
+        topics = confidence.copy()
+        topics[:, oos_label] = -1.0
+        order = np.argsort(-topics, axis=1, kind="stable")
+        top = order[:, 0]
+        c1 = topics[rows, top]
+        c2 = np.maximum(topics[rows, order[:, 1]], 0.0) if topics.shape[1] > 2 else np.zeros(n)
+        similarity = oof.similarity[rows, top]
+        meaningful = (oof.content_words > 0) | (oof.best_example[rows, top] >= base.set_phrase)
+        possible = (confidence[rows, oos_label] < c1) & meaningful & ~oof.no_terms
+        good = (top == oof.label) & in_scope
+        bad_in = in_scope & ~good
+        strong_covered = oof.coverage >= base.strong_coverage
+        for answer, margin, sim_gate in itertools.product(
+            ANSWER_GRID, MARGIN_GRID, SIMILARITY_GRID
+        ):
+            passing = possible & (c1 >= answer) & (c1 - c2 >= margin) & (similarity >= sim_gate)
+            for coverage, strong in itertools.product(COVERAGE_GRID, STRONG_ANSWER_GRID):
+                covered = (oof.coverage >= coverage) | ((c1 >= strong) & strong_covered)
+                answered = passing & covered
+                right = int(np.count_nonzero(answered & good))
+                wrong_in = int(np.count_nonzero(answered & bad_in))
+                wrong_out = int(np.count_nonzero(answered & ~in_scope))
+                score = right - wrong_cost * (wrong_in + oos_weight * wrong_out)
+                # Ties go to the later, stricter point of the grid.
+                if best is None or score >= best[0]:
+                    thresholds = replace(
+                        base,
+                        answer=answer,
+                        margin=margin,
+                        similarity=sim_gate,
+                        coverage=coverage,
+                        strong_answer=strong,
+                    )
+                    result = TuningResult(
+                        thresholds=thresholds,
+                        classifier_share=share,
+                        temperature=temperature,
+                        right=right,
+                        wrong=wrong_in + wrong_out,
+                        in_scope=n_in,
+                        out_of_scope=n_out,
+                        out_of_scope_answered=wrong_out,
+                    )
+                    best = (score, result)
+    assert best is not None
+    return best[1]
