@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
+import numpy as np
 import pytest
 
 from bot.core.matching import (
@@ -14,9 +16,11 @@ from bot.core.matching import (
     IntentMatcher,
     LabelledExample,
     Thresholds,
+    Tuning,
 )
 from bot.core.morphology import MorfeuszAnalyzer, NullAnalyzer
 from bot.core.text import MAX_MATCH_CHARS
+from bot.core.tuning import stratified_folds
 
 TOPICS: dict[str, list[str]] = {
     "kongres.when": [
@@ -601,3 +605,116 @@ def test_examples_share_the_weight_of_their_ambiguous_words_as_messages_do(
     assert best_example[m.index.labels.index("kongres.join")] == pytest.approx(1.0)
     decision = m.decide(example)
     assert (decision.action, decision.intent) == (Action.ANSWER, "kongres.join"), decision
+
+
+# ---------------------------------------------------------------- long messages
+#: Context written around a question, the way people write e-mails: a greeting,
+#: who they are, why they ask, then the question, then thanks and a name.
+LONG_MESSAGES = [
+    (
+        "Dzień dobry, nazywam się Anna Kowalska, od dwudziestu lat mieszkam na "
+        "Rubinkowie i prowadzę z sąsiadkami koło miłośników ogrodów działkowych. "
+        "Gdzie odbywa się kongres dialogu? Z góry serdecznie dziękuję.",
+        "Gdzie odbywa się kongres dialogu?",
+    ),
+    (
+        "Szanowni Państwo, jestem emerytowaną nauczycielką matematyki i chętnie "
+        "pomagam wnukom w lekcjach. Ile wynoszą mikrogranty dla młodzieży? "
+        "Pozdrawiam serdecznie, Barbara",
+        "Ile wynoszą mikrogranty dla młodzieży?",
+    ),
+    (
+        "Witam. Nasze stowarzyszenie wędkarskie działa od 1998 roku, mamy "
+        "czterdziestu członków i własną łódź. Jak założyć konto w witkac? Dziękuję!",
+        "Jak założyć konto w witkac?",
+    ),
+    (
+        "Hello, I moved here from Porto last spring with my husband and two dogs. "
+        "When is the dialogue congress? Thanks a lot",
+        "When is the dialogue congress?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "question"), LONG_MESSAGES)
+def test_a_long_message_gets_the_decision_of_its_question_sentence(
+    matcher: IntentMatcher, message: str, question: str
+) -> None:
+    alone = matcher.decide(question)
+    assert alone.action is Action.ANSWER, f"the question alone must be answered: {alone}"
+    decision = matcher.decide(message)
+    assert (decision.action, decision.intent) == (alone.action, alone.intent), decision
+    assert_well_formed(decision, matcher)
+
+
+def test_without_the_question_part_the_context_would_drown_the_question(
+    matcher: IntentMatcher,
+) -> None:
+    # The same messages scored as one text: the context's words (unknown to
+    # the examples) pull the similarity and coverage down, and none is answered.
+    whole = [
+        matcher._gate(matcher._signals(matcher._query(message))) for message, _q in LONG_MESSAGES
+    ]
+    assert [d.action for d in whole].count(Action.ANSWER) < len(whole), whole
+
+
+def test_context_that_names_the_topic_joins_a_question_without_it(matcher: IntentMatcher) -> None:
+    message = (
+        "Dzień dobry, mój syn bardzo chciałby pojechać na kongres dialogu. "
+        "W jakie dni to będzie? Dziękuję."
+    )
+    decision = matcher.decide(message)
+    assert (decision.action, decision.intent) == (Action.ANSWER, "kongres.when"), decision
+
+
+def test_a_long_message_about_something_else_is_still_handed_over(matcher: IntentMatcher) -> None:
+    message = (
+        "Dzień dobry, mieszkam przy ulicy Szosa Chełmińska od wielu lat. "
+        "Kiedy wreszcie ktoś naprawi dziurę w jezdni przed moim domem? Pozdrawiam."
+    )
+    assert matcher.decide(message).action is Action.HANDOFF
+
+
+# ---------------------------------------------------------------- cross-validated gates
+def test_cross_validated_gates_are_the_same_twice(analyzer: MorfeuszAnalyzer) -> None:
+    # The tiny set has 12 examples per topic; let it cross-validate anyway.
+    tuning = Tuning(min_examples_per_label=5)
+    first = IntentMatcher.build(labelled(), analyzer=analyzer, tuning=tuning)
+    second = IntentMatcher.build(labelled(), analyzer=analyzer, tuning=tuning)
+    assert first.calibration["thresholds"] == "cross-validated", first.calibration
+    assert first.thresholds == second.thresholds
+    assert first.tuning == second.tuning
+    assert first.calibration == second.calibration
+    assert first.classifier.temperature == second.classifier.temperature
+    for message in MIXED:
+        assert first.decide(message) == second.decide(message), message
+
+
+def test_too_few_examples_keep_the_default_gates(matcher: IntentMatcher) -> None:
+    assert matcher.thresholds == Thresholds()
+    assert matcher.calibration["thresholds"].startswith("defaults")
+    # The temperature is still fitted on held-out examples.
+    assert "temperature" in matcher.calibration
+
+
+def test_folds_partition_the_examples_by_label_and_seed() -> None:
+    labels = [i % 3 for i in range(30)] + [3] * 4
+    folds = stratified_folds(labels, 4, seed=7)
+    rows = np.concatenate(folds)
+    assert sorted(rows.tolist()) == list(range(len(labels)))
+    for label in range(3):  # ten each: dealt 3/3/2/2 over the four folds
+        per_fold = [sum(labels[i] == label for i in fold.tolist()) for fold in folds]
+        assert max(per_fold) - min(per_fold) <= 1, per_fold
+    assert [f.tolist() for f in stratified_folds(labels, 4, seed=7)] == [f.tolist() for f in folds]
+    assert [f.tolist() for f in stratified_folds(labels, 4, seed=8)] != [f.tolist() for f in folds]
+
+
+# ---------------------------------------------------------------- the stored model
+def test_a_stored_matcher_decides_like_the_built_one(
+    matcher: IntentMatcher, analyzer: MorfeuszAnalyzer
+) -> None:
+    meta, arrays = matcher.to_state()
+    meta = json.loads(json.dumps(meta))  # what the cache file holds
+    loaded = IntentMatcher.from_state(meta, arrays, analyzer)
+    for message in [*MIXED, *BAD_INPUT, *(m for m, _q in LONG_MESSAGES)]:
+        assert loaded.decide(message) == matcher.decide(message), message

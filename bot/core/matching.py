@@ -110,8 +110,8 @@ class Thresholds:
 
     The defaults are used as they are only where cross-validation is not
     possible (too few examples) or thresholds are given explicitly; otherwise
-    ``answer``, ``margin``, ``similarity`` and ``coverage`` are chosen at build
-    time on the training examples (:mod:`bot.core.tuning`).
+    ``answer``, ``margin`` and ``similarity`` are chosen at build time on the
+    training examples (:mod:`bot.core.tuning`).
     """
 
     #: gate 1: the best topic's confidence
@@ -168,6 +168,11 @@ class Tuning:
     #: share of messages about none of the topics expected in real traffic (the
     #: cross-validation weighs the out-of-scope examples up to it)
     out_of_scope_share: float = 0.25
+    #: a message whose only content word is spread over several topics, none
+    #: of which has this share of the examples using it ("kongres", "ngo"),
+    #: names an area, not a question: it is never answered, and its guesses go
+    #: to the assistant, which offers the area's topics
+    broad_word_focus: float = 0.5
     seed: int = 7
 
 
@@ -273,6 +278,8 @@ class _Query:
     content_words: int = 0
     #: the weight of each of ``terms`` in this message (see :func:`_word_vector`)
     term_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: the message's only content word is one that many topics use
+    broad: bool = False
 
 
 @dataclass
@@ -285,6 +292,7 @@ class _Signals:
     coverage: float
     content_words: int
     no_terms: bool
+    broad: bool = False
 
 
 @dataclass(repr=False)
@@ -301,6 +309,9 @@ class IntentMatcher:
     classifier: linear.LinearModel
     #: per term: used by the examples of at least one topic (not only out of scope)
     topic_terms: npt.NDArray[np.bool_]
+    #: per term: the share of the topic examples using it that belong to the
+    #: topic using it most (1.0: one topic's word)
+    term_focus: FloatArray
     build_seconds: float = 0.0
     #: how the gates were chosen: the cross-validation's figures, or why not
     calibration: dict[str, object] = field(default_factory=dict)
@@ -392,11 +403,14 @@ class IntentMatcher:
         unknown: set[str] = set()
         topic_mass = content_mass = 0.0
         content_words = 0
+        focus = 1.0
         for (raw, token), lemmas in zip(parsed.words, parsed.readings, strict=True):
             ids = [term_id for term in lemmas if (term_id := self.term_ids.get(term)) is not None]
             function_word = self.lexicon.is_function_word(token, raw)
             if ids:
-                content_words += not function_word
+                if not function_word:
+                    content_words += 1
+                    focus = min(focus, float(self.term_focus[ids].max()))
                 readings.append(ids)
                 # One weight per word, however many lemmas it may be.
                 weight = float(self.weights[ids].max()) ** 2
@@ -416,7 +430,8 @@ class IntentMatcher:
         vector = _word_vector(readings, self.weights)
         terms = sorted(vector)
         weights = np.array([vector[t] for t in terms], dtype=np.float64)
-        return _Query(terms, unknown_mass, parsed.features, coverage, content_words, weights)
+        broad = content_words == 1 and not unknown and focus < self.tuning.broad_word_focus
+        return _Query(terms, unknown_mass, parsed.features, coverage, content_words, weights, broad)
 
     def similarities(self, text: str) -> dict[str, float]:
         """The 0..1 similarity of the message to every label's examples."""
@@ -483,7 +498,13 @@ class IntentMatcher:
             soft = self._similarity_softmax(similarity)
             confidence = share * probabilities + (1.0 - share) * soft
         return _Signals(
-            confidence, similarity, best_example, query.coverage, query.content_words, no_terms
+            confidence,
+            similarity,
+            best_example,
+            query.coverage,
+            query.content_words,
+            no_terms,
+            query.broad,
         )
 
     def decide(self, text: str) -> Decision:
@@ -528,6 +549,8 @@ class IntentMatcher:
         # Function words alone ("o co", "dla") say nothing about a topic, however
         # rare they are in the examples, unless they are one of its set phrases.
         meaningful = signals.content_words > 0 or signals.best_example[top] >= t.set_phrase
+        if signals.broad and covered and meaningful:
+            return Decision(Action.HANDOFF, None, rounded, alternatives, in_vocabulary=True)
         if (
             c1 >= t.answer
             and c1 - c2 >= t.margin
@@ -572,6 +595,7 @@ class IntentMatcher:
         arrays: dict[str, npt.NDArray[Any]] = {
             "weights": self.weights,
             "topic_terms": self.topic_terms,
+            "term_focus": self.term_focus,
             "label_of_row": idx.label_of_row,
             "row_norm": idx.row_norm,
             "profile_norm": idx.profile_norm,
@@ -627,6 +651,7 @@ class IntentMatcher:
             index=index,
             classifier=classifier,
             topic_terms=arrays["topic_terms"].astype(np.bool_),
+            term_focus=arrays["term_focus"].astype(np.float64),
             build_seconds=float(meta["build_seconds"]),
             calibration=dict(meta["calibration"]),
             _topics=tuple(meta["topics"]),
@@ -742,6 +767,14 @@ def _fit(
     for label, terms_ in positive_rows:
         if label != oos_label:
             topic_terms[terms_] = True
+    uses: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for label, terms_ in positive_rows:
+        if label != oos_label:
+            for t in terms_:
+                uses[t][label] += 1
+    term_focus = np.ones(len(term_ids), dtype=np.float64)
+    for t, per_label in uses.items():
+        term_focus[t] = max(per_label.values()) / sum(per_label.values())
     return IntentMatcher(
         lexicon=lexicon,
         thresholds=thresholds,
@@ -752,6 +785,7 @@ def _fit(
         index=index,
         classifier=classifier,
         topic_terms=topic_terms,
+        term_focus=term_focus,
         _topics=tuple(label for label in labels if label != OUT_OF_SCOPE),
     )
 
@@ -794,6 +828,7 @@ def _out_of_fold(
                 query.coverage,
                 query.content_words,
                 not query.terms,
+                query.broad,
             )
             soft[i] = matcher._similarity_softmax(similarity)
         held_rows = np.array(sorted(held), dtype=np.int64)
@@ -808,7 +843,7 @@ def _out_of_fold(
         best_example=np.array([rows[i].best_example for i in scored]),
         coverage=np.array([rows[i].coverage for i in scored]),
         content_words=np.array([rows[i].content_words for i in scored], dtype=np.int64),
-        no_terms=np.array([rows[i].no_terms for i in scored], dtype=np.bool_),
+        no_terms=np.array([rows[i].no_terms or rows[i].broad for i in scored], dtype=np.bool_),
     )
 
 

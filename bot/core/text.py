@@ -128,7 +128,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*[\r\n]+\s*")
 _ABBREVIATIONS = frozenset(
     """
     al art dr godz im itd itp j m in mgr nr np ok os pl prof r s tel tj tys tzw ul ust ww zl zł
-    pkt poz wg ds e mr mrs st etc vs gen ks sw
+    pkt poz wg ds e mr mrs st etc vs gen ks sw pon wt sr czw pt sob niedz
     """.split()  # noqa: SIM905 - a word list is easier to edit as text
 )
 
@@ -148,8 +148,17 @@ _OPENING_WORDS = frozenset(
     kiedy jak jaki jaka jakie jakich jakim jakiej ktory ktora ktore ktorych kto kogo komu co
     czym skad dokad chce chcemy mozna moge mozemy mozecie jest sa bedzie macie ma
     when where what how who which why whom can could is are do does would will should
-    i we need want looking
+    need want looking
     коли де як що хто який яка яке які чому куди звідки хочу хочемо потрібно можна є
+    """.split()  # noqa: SIM905
+)
+
+
+# Greetings and forms of address that may open a question ("Dzień dobry, czy…").
+_GREETING_WORDS = frozenset(
+    """
+    dzien dobry witam witajcie hej czesc siema szanowni szanowny szanowna panstwo pani panie
+    hello hi hey dear добрий день привіт вітаю
     """.split()  # noqa: SIM905
 )
 
@@ -161,10 +170,10 @@ def sentences(text: str) -> list[str]:
     cut = text[: MAX_MATCH_CHARS * 2]
     for match in _SENTENCE_END.finditer(cut):
         before = cut[start : match.start()]
-        last = before.rstrip(".!?…").rsplit(maxsplit=1)[-1:] if before.strip() else []
-        word = fold(last[0]).strip("(\"'„«") if last else ""
+        tail = words(before[-40:])
+        word = tail[-1][1] if tail and before.rstrip(".").lower().endswith(tail[-1][0][-1:]) else ""
         line_break = "\n" in match.group() or "\r" in match.group()
-        abbreviation = word in _ABBREVIATIONS or word.isdigit() or len(word) == 1
+        abbreviation = bool(word) and (word in _ABBREVIATIONS or word.isdigit() or len(word) == 1)
         if not line_break and before.endswith(".") and abbreviation:
             continue  # "ul. Wały", "29.09. 2025", "A. Nowak"
         pieces.append(before)
@@ -178,7 +187,12 @@ def is_question(sentence: str) -> bool:
     if "?" in sentence:
         return True
     tokens = [folded for _raw, folded in words(sentence)]
-    return any(t in _ASKING_WORDS for t in tokens) or any(t in _OPENING_WORDS for t in tokens[:2])
+    if any(t in _ASKING_WORDS for t in tokens):
+        return True
+    start = 0
+    while start < len(tokens) and tokens[start] in _GREETING_WORDS:
+        start += 1
+    return any(t in _OPENING_WORDS for t in tokens[start : start + 2])
 
 
 def message_parts(text: str) -> list[str]:
