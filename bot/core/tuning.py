@@ -36,9 +36,9 @@ IntArray = npt.NDArray[np.int64]
 #: The grid searched, gate by gate (every combination is tried, for each share
 #: of the classifier in the blended confidence).
 CLASSIFIER_SHARE_GRID = (0.5, 0.7, 0.85)
-ANSWER_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-SIMILARITY_GRID = (0.05, 0.1, 0.15, 0.2)
+ANSWER_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SIMILARITY_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 # The coverage gates (share of the message in the topics' vocabulary) are not
 # searched: they are what holds back questions about things no example
 # mentions, and the out-of-scope examples are too few and too alike for the
@@ -79,8 +79,10 @@ class OutOfFold:
     best_example: FloatArray
     coverage: FloatArray
     content_words: IntArray
-    #: the message had no term at all, or only a word many topics use (never answered)
+    #: the message had no term at all (never answered)
     no_terms: npt.NDArray[np.bool_]
+    #: its only content word is spread over several topics (answered only as a set phrase)
+    broad: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,10 @@ def choose(
     in_scope = oof.label != oos_label
     n_in, n_out = int(np.count_nonzero(in_scope)), int(np.count_nonzero(~in_scope))
     oos_weight = (out_of_scope_share / (1.0 - out_of_scope_share)) * n_in / n_out if n_out else 0.0
-    best: tuple[float, TuningResult] | None = None
-    for share in CLASSIFIER_SHARE_GRID:
+    shape = (len(CLASSIFIER_SHARE_GRID), len(ANSWER_GRID), len(MARGIN_GRID), len(SIMILARITY_GRID))
+    scores = np.zeros(shape)
+    results: dict[tuple[int, ...], TuningResult] = {}
+    for i, share in enumerate(CLASSIFIER_SHARE_GRID):
         confidence = share * probabilities + (1.0 - share) * oof.similarity_soft
         confidence[oof.no_terms] = 0.0
         confidence[oof.no_terms, oos_label] = 1.0
@@ -150,34 +154,61 @@ def choose(
         c1 = topics[rows, top]
         c2 = np.maximum(topics[rows, order[:, 1]], 0.0) if topics.shape[1] > 2 else np.zeros(n)
         similarity = oof.similarity[rows, top]
-        meaningful = (oof.content_words > 0) | (oof.best_example[rows, top] >= base.set_phrase)
-        possible = (confidence[rows, oos_label] < c1) & meaningful & ~oof.no_terms
-        good = (top == oof.label) & in_scope
-        bad_in = in_scope & ~good
+        set_phrase = oof.best_example[rows, top] >= base.set_phrase
+        meaningful = (oof.content_words > 0) | set_phrase
+        blocked = oof.no_terms | (oof.broad & ~set_phrase)
         covered = (oof.coverage >= base.coverage) | (
             (c1 >= base.strong_answer) & (oof.coverage >= base.strong_coverage)
         )
-        possible &= covered
-        for answer, margin, sim_gate in itertools.product(
-            ANSWER_GRID, MARGIN_GRID, SIMILARITY_GRID
+        possible = (confidence[rows, oos_label] < c1) & meaningful & ~blocked & covered
+        good = (top == oof.label) & in_scope
+        bad_in = in_scope & ~good
+        for (j, answer), (k, margin), (m, sim_gate) in itertools.product(
+            enumerate(ANSWER_GRID), enumerate(MARGIN_GRID), enumerate(SIMILARITY_GRID)
         ):
             answered = possible & (c1 >= answer) & (c1 - c2 >= margin) & (similarity >= sim_gate)
             right = int(np.count_nonzero(answered & good))
             wrong_in = int(np.count_nonzero(answered & bad_in))
             wrong_out = int(np.count_nonzero(answered & ~in_scope))
-            score = right - wrong_cost * (wrong_in + oos_weight * wrong_out)
-            # Ties go to the later, stricter point of the grid.
-            if best is None or score >= best[0]:
-                result = TuningResult(
-                    thresholds=replace(base, answer=answer, margin=margin, similarity=sim_gate),
-                    classifier_share=share,
-                    temperature=temperature,
-                    right=right,
-                    wrong=wrong_in + wrong_out,
-                    in_scope=n_in,
-                    out_of_scope=n_out,
-                    out_of_scope_answered=wrong_out,
-                )
-                best = (score, result)
-    assert best is not None
-    return best[1]
+            scores[i, j, k, m] = right - wrong_cost * (wrong_in + oos_weight * wrong_out)
+            results[(i, j, k, m)] = TuningResult(
+                thresholds=replace(base, answer=answer, margin=margin, similarity=sim_gate),
+                classifier_share=share,
+                temperature=temperature,
+                right=right,
+                wrong=wrong_in + wrong_out,
+                in_scope=n_in,
+                out_of_scope=n_out,
+                out_of_scope_answered=wrong_out,
+            )
+    # The best point of the grid after averaging each point with its neighbours
+    # (one step along every gate): a plateau, not a spike that one example more
+    # or less would move. Ties go to the later, stricter point.
+    smoothed = _neighbourhood_mean(scores)
+    flat = np.flatnonzero(smoothed == smoothed.max())[-1]
+    best = tuple(int(x) for x in np.unravel_index(flat, shape))
+    return results[best]
+
+
+def _neighbourhood_mean(scores: FloatArray) -> FloatArray:
+    """The mean of each point and its neighbours one step away along the gate axes.
+
+    The first axis (the classifier's share) is not smoothed: each share is a
+    different confidence, not a neighbouring gate.
+    """
+    total = np.zeros_like(scores)
+    count = np.zeros_like(scores)
+    for shift in itertools.product((-1, 0, 1), repeat=scores.ndim - 1):
+        moved = scores
+        valid = np.ones_like(scores, dtype=np.bool_)
+        for axis, step in enumerate(shift, start=1):
+            if step:
+                moved = np.roll(moved, step, axis=axis)
+                edge = [slice(None)] * scores.ndim
+                edge[axis] = slice(0, 1) if step > 0 else slice(-1, None)
+                mask = np.ones_like(scores, dtype=np.bool_)
+                mask[tuple(edge)] = False
+                valid &= mask
+        total += np.where(valid, moved, 0.0)
+        count += valid
+    return total / count
