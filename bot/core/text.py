@@ -199,14 +199,19 @@ def message_parts(text: str) -> list[str]:
     """The parts of a long message worth matching on their own, most specific first.
 
     Empty for a message of one sentence. Otherwise the question sentences
-    together, then the same with the sentence before the first of them
+    together (those with a question mark, when only some have one), then the
+    same with the sentence before the first of them
     (context that often names the topic: "…na Kongres Dialogu. Czy wiadomo
     już, w jakim terminie?"); parts equal to the whole message are left out.
     """
     parts = sentences(text)
     if len(parts) < 2:
         return []
-    asks = [i for i, part in enumerate(parts) if is_question(part)]
+    # A question mark says it most plainly; asking words ("czy", "proszę o")
+    # count when no sentence, or every sentence, has one.
+    asks = [i for i, part in enumerate(parts) if "?" in part]
+    if not asks or len(asks) == len(parts):
+        asks = [i for i, part in enumerate(parts) if is_question(part)]
     if not asks or len(asks) == len(parts):
         return []
     out = [" ".join(parts[i] for i in asks)]
