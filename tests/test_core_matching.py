@@ -18,6 +18,7 @@ from bot.core.matching import (
     Thresholds,
     Tuning,
 )
+from bot.core.classifier import feature_counts
 from bot.core.morphology import MorfeuszAnalyzer, NullAnalyzer
 from bot.core.text import MAX_MATCH_CHARS
 from bot.core.tuning import stratified_folds
@@ -718,3 +719,18 @@ def test_a_stored_matcher_decides_like_the_built_one(
     loaded = IntentMatcher.from_state(meta, arrays, analyzer)
     for message in [*MIXED, *BAD_INPUT, *(m for m, _q in LONG_MESSAGES)]:
         assert loaded.decide(message) == matcher.decide(message), message
+
+
+@pytest.mark.parametrize("message", [*MIXED, "kiedy kiedy kongres kongres", "musze 2025 r", ""])
+def test_the_classifier_reads_a_message_as_it_was_trained(
+    matcher_with_ambiguous_word: IntentMatcher, message: str
+) -> None:
+    # Inference looks each word's features up once (encode_tokens); training
+    # counts them (feature_counts + encode). Both must give the same vector.
+    m = matcher_with_ambiguous_word
+    tokens = m._query(message).tokens
+    ids, values = m.classifier.encode_tokens(tokens)
+    expected_ids, expected = m.classifier.encode(feature_counts(tokens))
+    order = np.argsort(expected_ids)
+    assert ids.tolist() == expected_ids[order].tolist()
+    assert values == pytest.approx(expected[order])

@@ -42,8 +42,6 @@ class Token:
     folded: str
     #: the lemma keys of the word (empty when no dictionary knows it)
     lemmas: tuple[str, ...] = ()
-    #: a preposition, particle, pronoun…: kept as a word, left out of bigrams' weight
-    function_word: bool = False
 
 
 def feature_counts(tokens: Sequence[Token]) -> dict[str, float]:
@@ -62,15 +60,20 @@ def feature_counts(tokens: Sequence[Token]) -> dict[str, float]:
             heads.append(min(token.lemmas))
         else:
             heads.append(folded)
-        if folded.isdigit():
-            continue
-        padded = f"<{folded}>"
-        size = len(padded)
-        keys.extend(["c:" + padded[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)])
+        keys.extend(_char_keys(folded))
     keys.extend([f"b:{first} {second}" for first, second in itertools.pairwise(heads)])
     counts: dict[str, float] = dict(Counter(keys))
     counts.update(shares)
     return counts
+
+
+def _char_keys(folded: str) -> list[str]:
+    """The character n-gram keys of a word (none for a number)."""
+    if folded.isdigit():
+        return []
+    padded = f"<{folded}>"
+    size = len(padded)
+    return ["c:" + padded[i : i + n] for n in CHAR_NGRAMS for i in range(size - n + 1)]
 
 
 def _is_char(key: str) -> bool:
@@ -113,6 +116,9 @@ class LinearModel:
         default_factory=lambda: np.zeros(0, dtype=np.int64)
     )
 
+    #: per folded word: the ids of its word and character n-gram features
+    _word_ids: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         if self.char_block.size != len(self.vocabulary):
             block = np.zeros(len(self.vocabulary), dtype=np.bool_)
@@ -138,6 +144,54 @@ class LinearModel:
         rows = np.zeros(ids.size, dtype=np.int64)
         return ids, _normalise_blocks(values, rows, self.char_block[ids], 1)
 
+    def encode_tokens(self, tokens: Sequence[Token]) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """:meth:`encode` of :func:`feature_counts`, without building the counts.
+
+        The features of each word are looked up once and kept (a message's
+        words are mostly words seen before), so a decision costs a few list
+        operations per word instead of a dictionary lookup per n-gram.
+        """
+        get = self.vocabulary.get
+        ids: list[int] = []
+        shares: list[float] = []
+        heads: list[str] = []
+        for token in tokens:
+            word_ids = self._word_ids.get(token.folded)
+            if word_ids is None:
+                keys = ["w:" + token.folded, *_char_keys(token.folded)]
+                word_ids = [i for k in keys if (i := get(k)) is not None]
+                if len(self._word_ids) < 100_000:
+                    self._word_ids[token.folded] = word_ids
+            ids.extend(word_ids)
+            shares.extend([1.0] * len(word_ids))
+            if token.lemmas:
+                share = 1.0 / len(token.lemmas)
+                for lemma in token.lemmas:
+                    if (i := get("l:" + lemma)) is not None:
+                        ids.append(i)
+                        shares.append(share)
+                heads.append(min(token.lemmas))
+            else:
+                heads.append(token.folded)
+        for first, second in itertools.pairwise(heads):
+            if (i := get(f"b:{first} {second}")) is not None:
+                ids.append(i)
+                shares.append(1.0)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        unique, inverse = np.unique(np.asarray(ids, dtype=np.int64), return_inverse=True)
+        raw = np.bincount(inverse, weights=np.asarray(shares, dtype=np.float64)).astype(np.float64)
+        values = _tf(raw) * self.idf[unique]
+        rows = np.zeros(unique.size, dtype=np.int64)
+        return unique, _normalise_blocks(values, rows, self.char_block[unique], 1)
+
+    def decision_tokens(self, tokens: Sequence[Token]) -> FloatArray:
+        """The SVM's score of every label for a message's words."""
+        ids, values = self.encode_tokens(tokens)
+        if not ids.size:
+            return np.asarray(self.bias, dtype=np.float64).copy()
+        return np.asarray(values @ self.weights[ids] + self.bias, dtype=np.float64)
+
     def decision(self, counts: Mapping[str, float]) -> FloatArray:
         """The SVM's score of every label."""
         ids, values = self.encode(counts)
@@ -146,9 +200,9 @@ class LinearModel:
         scores = values @ self.weights[ids] + self.bias
         return np.asarray(scores, dtype=np.float64)
 
-    def probabilities(self, counts: Mapping[str, float]) -> FloatArray:
-        """Calibrated probabilities of every label."""
-        return softmax(self.decision(counts), self.temperature)
+    def probabilities(self, tokens: Sequence[Token]) -> FloatArray:
+        """Calibrated probabilities of every label for a message's words."""
+        return softmax(self.decision_tokens(tokens), self.temperature)
 
 
 def softmax(scores: FloatArray, temperature: float) -> FloatArray:

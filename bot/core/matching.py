@@ -250,30 +250,35 @@ class _Index:
 
 @dataclass(frozen=True)
 class _Parsed:
-    """A text read through the lexicon: its words, their readings, classifier features."""
+    """A text read through the lexicon: its words, their readings, the classifier's view."""
 
     words: tuple[tuple[str, str], ...]
     readings: tuple[frozenset[str], ...]
-    features: dict[str, float]
+    tokens: tuple[linear.Token, ...]
+
+    @property
+    def features(self) -> dict[str, float]:
+        """The classifier's feature counts (for training)."""
+        return linear.feature_counts(self.tokens)
 
 
 def _parse(lexicon: Lexicon, text: str) -> _Parsed:
     pairs = tuple(words(text))
     readings = tuple(lexicon.terms(token, raw) for raw, token in pairs)
-    tokens = [
+    tokens = tuple(
         linear.Token(token, tuple(sorted(lemmas)))
         for (_raw, token), lemmas in zip(pairs, readings, strict=True)
-    ]
-    return _Parsed(pairs, readings, linear.feature_counts(tokens))
+    )
+    return _Parsed(pairs, readings, tokens)
 
 
 @dataclass
 class _Query:
-    """A message turned into terms, unknown-word mass and classifier features."""
+    """A message turned into terms, unknown-word mass and the classifier's words."""
 
     terms: list[int]
     unknown_mass: float
-    features: dict[str, float]
+    tokens: tuple[linear.Token, ...]
     #: share of the content words' weight that is topic vocabulary (0..1)
     coverage: float = 0.0
     #: known words that are not function words ("kongres", "hej"; not "o", "dla")
@@ -433,7 +438,7 @@ class IntentMatcher:
         terms = sorted(vector)
         weights = np.array([vector[t] for t in terms], dtype=np.float64)
         broad = content_words == 1 and not unknown and focus < self.tuning.broad_word_focus
-        return _Query(terms, unknown_mass, parsed.features, coverage, content_words, weights, broad)
+        return _Query(terms, unknown_mass, parsed.tokens, coverage, content_words, weights, broad)
 
     def similarities(self, text: str) -> dict[str, float]:
         """The 0..1 similarity of the message to every label's examples."""
@@ -496,7 +501,7 @@ class IntentMatcher:
             confidence[oos] = 1.0
         else:
             share = self.tuning.classifier_share
-            probabilities = self.classifier.probabilities(query.features)
+            probabilities = self.classifier.probabilities(query.tokens)
             soft = self._similarity_softmax(similarity)
             confidence = share * probabilities + (1.0 - share) * soft
         return _Signals(
