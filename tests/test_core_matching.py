@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from bot.core.classifier import feature_counts
 from bot.core.matching import (
     OUT_OF_SCOPE,
     Action,
@@ -18,7 +19,6 @@ from bot.core.matching import (
     Thresholds,
     Tuning,
 )
-from bot.core.classifier import feature_counts
 from bot.core.morphology import MorfeuszAnalyzer, NullAnalyzer
 from bot.core.text import MAX_MATCH_CHARS
 from bot.core.tuning import stratified_folds

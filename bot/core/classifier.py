@@ -278,6 +278,7 @@ def train(
     n_labels: int,
     *,
     c: float = 0.5,
+    tol: float = 1e-4,
     seed: int = 7,
 ) -> LinearModel:
     """Fit a linear SVM (one-vs-rest, scikit-learn's liblinear) on some rows of a table.
@@ -319,7 +320,7 @@ def train(
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(np.bincount(new_row, minlength=n_docs))
     matrix = csr_matrix((values, columns, indptr), shape=(n_docs, kept.size))
-    svm = LinearSVC(C=c, random_state=seed, max_iter=5000)
+    svm = LinearSVC(C=c, tol=tol, random_state=seed, max_iter=5000)
     svm.fit(matrix, np.asarray(labels))
     coef = np.asarray(svm.coef_, dtype=np.float32)
     intercept = np.asarray(svm.intercept_, dtype=np.float32)
