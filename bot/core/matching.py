@@ -110,8 +110,8 @@ class Thresholds:
 
     The defaults are used as they are only where cross-validation is not
     possible (too few examples) or thresholds are given explicitly; otherwise
-    ``answer``, ``margin`` and ``similarity`` are chosen at build time on the
-    training examples (:mod:`bot.core.tuning`).
+    ``answer`` and ``margin`` are chosen at build time on the training
+    examples (:mod:`bot.core.tuning`).
     """
 
     #: gate 1: the best topic's confidence
@@ -136,6 +136,10 @@ class Thresholds:
     #: vocabulary only when it is this close to one example of the topic as a
     #: whole: a set phrase such as "who are you?"
     set_phrase: float = 0.8
+    #: a word many topics use is answered only when it is one of a topic's
+    #: examples as it stands ("pomoc", "hej"), not merely close to one
+    #: ("kongres" to "kongres gdzie")
+    broad_set_phrase: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -561,7 +565,7 @@ class IntentMatcher:
         meaningful = signals.content_words > 0 or signals.best_example[top] >= t.set_phrase
         # A broad word is answered only as one of the topic's own set phrases
         # ("pomoc", "hej"), not as a word the topic happens to use most.
-        if signals.broad and signals.best_example[top] < t.set_phrase and covered and meaningful:
+        if signals.broad and signals.best_example[top] < t.broad_set_phrase and covered:
             return Decision(Action.HANDOFF, None, rounded, alternatives, in_vocabulary=True)
         if (
             c1 >= t.answer
