@@ -148,7 +148,8 @@ class Tuning:
 
     #: share of the topic profile in the similarity (the rest: best example)
     profile_share: float = 0.35
-    #: share of the classifier in the blend (the rest: softmax of similarities)
+    #: share of the classifier in the blend (the rest: softmax of similarities);
+    #: chosen by the cross-validation when it runs, this value otherwise
     classifier_share: float = 0.5
     #: sharpness of the softmax over similarities
     similarity_temperature: float = 20.0
@@ -159,6 +160,7 @@ class Tuning:
     #: regularisation of the linear SVM (scikit-learn's C). Chosen by the same
     #: cross-validation on the shipped intents (2026-12-02): C 0.25 / 0.5 / 1 /
     #: 2 / 4 scored 1769 / 1840 / 1878 / 1907 / 1881 on the gates' objective
+    #: (with the similarity gate still searched then)
     svm_c: float = 2.0
     #: the SVM's stopping tolerance (1e-2: 40% faster than scikit-learn's 1e-4
     #: on the shipped intents, weights within 0.003 of it)
@@ -170,9 +172,10 @@ class Tuning:
     #: gates it picks are noise, so the defaults are used
     min_examples_per_label: int = 20
     #: the classifier's temperature when it cannot be fitted by cross-validation
-    #: (the value fitted on the shipped intents, 2026-12-02: 0.153)
+    #: (near the values fitted on the shipped intents on 2026-12-02: 0.15-0.19)
     default_temperature: float = 0.15
-    #: in that choice, one wrong answer costs as much as this many handovers
+    #: in the choice of the gates, one wrong answer costs as much as this many
+    #: handovers
     wrong_cost: float = 5.0
     #: share of messages about none of the topics expected in real traffic (the
     #: cross-validation weighs the out-of-scope examples up to it)
