@@ -12,7 +12,8 @@ a key that hashes
   rapidfuzz, scikit-learn, scipy) and the analyser's name.
 
 A missing, stale, unreadable or corrupt file is rebuilt (and logged), never
-an error. The folder is ``MODEL_CACHE_DIR`` when set, else ``.cache/model``
+an error. The build runs in a child process, so the process that asked for
+the model never imports scikit-learn. The folder is ``MODEL_CACHE_DIR`` when set, else ``.cache/model``
 in the checkout (git-ignored); ``MODEL_CACHE_DIR=off`` turns the cache off.
 """
 
@@ -23,6 +24,8 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from importlib import metadata
@@ -46,6 +49,10 @@ FORMAT = "torun-matcher-1"
 KEEP = 6
 _MODEL_MODULES = (matching, classifier, tuning, morphology, text)
 _MODEL_PACKAGES = ("numpy", "morfeusz2", "rapidfuzz", "scikit-learn", "scipy")
+#: Analysers a child process can make by name (bot.core.morphology.make_analyzer).
+_NAMED_ANALYSERS = ("morfeusz2", "simplemma", "none")
+#: A build of the shipped content takes ~5 s; this only stops a hung child.
+_CHILD_TIMEOUT = 600
 
 
 def cache_dir() -> Path | None:
@@ -82,7 +89,14 @@ def load_or_build(
     directory: Path | None = None,
     use_cache: bool = True,
 ) -> IntentMatcher:
-    """The matcher for ``examples``: from the cache when it is there, else built and stored."""
+    """The matcher for ``examples``: from the cache when it is there, else built and stored.
+
+    A missing model is built in a child process (``python -m bot.model_cache``)
+    and read back from the file it writes, so the calling process (the
+    running bot) never imports scikit-learn and scipy nor holds the memory
+    training takes (~300 MB at its peak with the shipped content); if the
+    child fails, the model is built here instead.
+    """
     folder = directory if directory is not None else cache_dir()
     if not use_cache or folder is None:
         return IntentMatcher.build(examples, analyzer=analyzer)
@@ -96,6 +110,11 @@ def load_or_build(
         else:
             logger.info("matcher loaded from the cache (%s)", path.name)
             return matcher
+    if build_in_child(examples, analyzer, path, key):
+        try:
+            return read(path, analyzer, key)
+        except Exception as exc:  # the child wrote something unreadable: build here
+            logger.warning("model built in a child process unreadable (%s)", exc)
     matcher = IntentMatcher.build(examples, analyzer=analyzer)
     try:
         write(path, matcher, key)
@@ -104,6 +123,47 @@ def load_or_build(
     else:
         _prune(folder, keep=path)
     return matcher
+
+
+def build_in_child(
+    examples: Sequence[LabelledExample], analyzer: Analyzer, path: Path, key: str
+) -> bool:
+    """Build and store the model in a child process; tell whether it worked."""
+    if analyzer.name not in _NAMED_ANALYSERS:
+        return False  # an analyser the child could not make by its name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="matcher-build-") as folder:
+            request = Path(folder) / "examples.json"
+            rows = [[ex.text, ex.intent, ex.negative] for ex in examples]
+            request.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            command = [sys.executable, "-m", "bot.model_cache", str(request), analyzer.name]
+            done = subprocess.run(
+                [*command, str(path), key], capture_output=True, text=True, timeout=_CHILD_TIMEOUT
+            )
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.warning("model not built in a child process (%s); building here", exc)
+        return False
+    if done.returncode != 0:
+        logger.warning("model build in a child process failed: %s", done.stderr.strip()[-500:])
+        return False
+    _prune(path.parent, keep=path)
+    return True
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    """``python -m bot.model_cache EXAMPLES.json ANALYSER PATH KEY``: build and store one model."""
+    request, analyser_name, target, key = argv
+    from bot.core.morphology import make_analyzer
+
+    rows = json.loads(Path(request).read_text(encoding="utf-8"))
+    examples = [LabelledExample(text, intent, bool(negative)) for text, intent, negative in rows]
+    analyzer = make_analyzer(analyser_name)
+    if cache_key(examples, analyzer) != key:
+        print("the examples do not match the key", file=sys.stderr)
+        return 2
+    write(Path(target), IntentMatcher.build(examples, analyzer=analyzer), key)
+    return 0
 
 
 def write(path: Path, matcher: IntentMatcher, key: str) -> None:
@@ -146,3 +206,7 @@ def _prune(folder: Path, *, keep: Path) -> None:
             old.unlink(missing_ok=True)
     except OSError as exc:
         logger.debug("model cache not pruned: %s", exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main(sys.argv[1:]))
