@@ -13,8 +13,9 @@ a key that hashes
 
 A missing, stale, unreadable or corrupt file is rebuilt (and logged), never
 an error. The build runs in a child process, so the process that asked for
-the model never imports scikit-learn. The folder is ``MODEL_CACHE_DIR`` when set, else ``.cache/model``
-in the checkout (git-ignored); ``MODEL_CACHE_DIR=off`` turns the cache off.
+the model never imports scikit-learn. The folder is ``MODEL_CACHE_DIR`` when
+set, else ``.cache/model`` in the checkout (git-ignored);
+``MODEL_CACHE_DIR=off`` turns the cache off (and builds in the process).
 """
 
 from __future__ import annotations
