@@ -57,8 +57,10 @@ _CHILD_TIMEOUT = 600
 
 
 def cache_dir() -> Path | None:
-    """The cache folder from the environment, or None when the cache is off."""
-    value = os.environ.get(CACHE_ENV, "").strip()
+    """The cache folder from the environment or ``.env``, or None when the cache is off."""
+    from bot.config import read_environment  # the bot's own settings are read the same way
+
+    value = read_environment().get(CACHE_ENV, "").strip()
     if value.lower() in {"off", "none", "0", "false"}:
         return None
     return Path(value) if value else DEFAULT_CACHE_DIR

@@ -240,3 +240,10 @@ def test_the_bot_process_never_imports_scikit_learn(content_dir: Path, tmp_path:
     assert cold.stdout.splitlines() == ["answer", "[]"], cold.stdout
     assert warm.stdout.splitlines() == ["answer", "[]"], warm.stdout
     assert len(cached_files(tmp_path / "cache")) == 1
+
+
+def test_the_folder_can_be_set_in_dot_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(model_cache.CACHE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"{model_cache.CACHE_ENV}={tmp_path / 'models'}\n")
+    assert model_cache.cache_dir() == tmp_path / "models"
