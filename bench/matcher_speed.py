@@ -2,7 +2,9 @@
 
 Builds the matcher the way the assistant does (``load_content`` +
 ``IntentMatcher.build`` with morfeusz2) and times ``IntentMatcher.decide`` on a
-realistic message mix: the dev questions plus the hold-out set, in file order.
+realistic message mix: the dev questions plus every set in bench/data, in file
+order. Anchors on the same examples and messages: rapidfuzz ratio and
+TF-IDF + LinearSVC (:mod:`bench.anchors`).
 The first pass over the fresh matcher is reported apart (cold: the lexicon's
 caches for unknown words and typos fill up), then several warm passes. Target:
 a median under 1 ms per message.
@@ -11,10 +13,12 @@ a median under 1 ms per message.
 from __future__ import annotations
 
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from bench import anchors
 from bench.datasets import evaluation_sets
 from bench.harness import (
     loaded_analyzer,
@@ -26,6 +30,7 @@ from bench.harness import (
 )
 from bot.content import load_content
 from bot.core.matching import IntentMatcher
+from bot.evaluation import evaluate
 from bot.services import PROJECT_ROOT
 
 NAME = "matcher_speed"
@@ -40,12 +45,21 @@ def run(quick: bool = False) -> dict[str, Any]:
     content, load_seconds = timed(load_content, PROJECT_ROOT)
     examples = content.labelled_examples()
     analyzer, analyser_seconds = timed(loaded_analyzer, "morfeusz2")
+    # A cold start imports scikit-learn for the build; timed apart here.
+    _modules, sklearn_seconds = timed(_import_training_libraries)
+    cpu_started = time.process_time()
     matcher, build_wall = timed(IntentMatcher.build, examples, analyzer=analyzer)
+    build_cpu = time.process_time() - cpu_started
 
     sets, notes = evaluation_sets()
     messages = [m for s in sets for m in s.messages]
     texts = [m.text for m in messages]
     passes = measure_passes(matcher, texts, warm_passes)
+
+    # Accuracy per set (all of them development sets now, see bench/README.md)
+    # and the two anchors on the same training examples and messages.
+    accuracy = {s.name: evaluate(matcher, s.labelled()).as_json() for s in sets}
+    anchor_figures = anchors.both(examples, [m.labelled() for m in messages])
 
     by_language: dict[str, list[float]] = defaultdict(list)
     by_action: dict[str, list[float]] = defaultdict(list)
@@ -67,6 +81,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         "analyser_load_seconds": round(analyser_seconds, 3),
         "build_seconds": round(matcher.build_seconds, 3),
         "build_wall_seconds": round(build_wall, 3),
+        "build_cpu_seconds": round(build_cpu, 3),
+        "sklearn_import_seconds": round(sklearn_seconds, 3),
+        "calibration": matcher.calibration,
+        "accuracy_by_set": accuracy,
+        "anchors": anchor_figures,
         "messages": {
             "total": len(texts),
             "distinct": len(set(texts)),
@@ -78,6 +97,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         "warm_median_ms_by_action": _medians(by_action),
         "notes": notes,
     }
+
+
+def _import_training_libraries() -> tuple[object, ...]:
+    import scipy.sparse
+    import sklearn.svm
+
+    return scipy.sparse, sklearn.svm
 
 
 def _medians(groups: dict[str, list[float]]) -> dict[str, dict[str, float | int]]:
@@ -98,7 +124,9 @@ def summary(result: dict[str, Any]) -> str:
         f"target: median under {result['target_median_ms']} ms; "
         f"warm median {result['warm_passes']['median_ms']:.3f} ms, "
         f"cold median {result['cold_first_pass']['median_ms']:.3f} ms",
-        f"matcher build {result['build_seconds']:.2f} s "
+        f"matcher build {result['build_seconds']:.2f} s wall, "
+        f"{result['build_cpu_seconds']:.2f} s CPU (scikit-learn imported before it in "
+        f"{result['sklearn_import_seconds']:.2f} s) "
         f"({result['content']['examples']} examples, {result['matcher']['topics']} topics, "
         f"{result['matcher']['lexicon_forms']} lexicon forms); content load "
         f"{result['content_load_seconds']:.2f} s, morfeusz2 load "
@@ -106,6 +134,18 @@ def summary(result: dict[str, Any]) -> str:
         "warm median by language: "
         + ", ".join(
             f"{k} {v['median_ms']:.3f} ms" for k, v in result["warm_median_ms_by_language"].items()
+        ),
+        "gates: " + ", ".join(f"{k} {v}" for k, v in result["calibration"].items()),
+        *(
+            f"  {name:14} in-scope right {r['in_scope_answered_right']:.1%}, out-of-scope held "
+            f"{r['out_of_scope_not_answered']:.1%}, wrong {r['wrong_answers']:.1%}"
+            for name, r in result["accuracy_by_set"].items()
+        ),
+        *(
+            f"anchor {name}: median {a['time']['median_ms']:.3f} ms, p99 {a['time']['p99_ms']:.3f} "
+            f"ms; in-scope right {a['in_scope_answered_right']:.1%}, out-of-scope held "
+            f"{a['out_of_scope_not_answered']:.1%}, wrong {a['wrong_answers']:.1%}"
+            for name, a in result["anchors"].items()
         ),
         "slowest cold: "
         + "; ".join(f"{s['ms']:.1f} ms {s['text'][:40]!r}" for s in result["slowest_cold"][:3]),

@@ -71,6 +71,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "generate_seconds": round(generate_seconds, 3),
         "analyser_load_seconds": round(analyser_seconds, 3),
         "build_seconds": round(matcher.build_seconds, 3),
+        "calibration": matcher.calibration,
         "build_wall_seconds": round(build_wall, 3),
         "matcher": matcher_size(matcher),
         "warm_pass_count": warm_passes,

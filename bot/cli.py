@@ -34,6 +34,7 @@ from bot.evaluation import (
     read_labelled,
 )
 from bot.i18n import CatalogError
+from bot.model_cache import load_or_build
 from bot.services import PROJECT_ROOT, Engine, build_engine
 
 if TYPE_CHECKING:
@@ -357,15 +358,24 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
                 content = load_content(root, max_age_days=_max_age(args))
             except ContentError as exc:
                 raise CliError(f"{exc}\nRun `torun-bot check`.", EXIT_PROBLEMS) from exc
-            matcher = IntentMatcher.build(content.labelled_examples(), analyzer=analyzer)
+            # The same model the assistant runs (from the model cache when built before).
+            matcher = load_or_build(content.labelled_examples(), analyzer)
     except (DatasetError, OSError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
     report = evaluate(matcher, test, build_seconds=matcher.build_seconds)
     if args.json:
-        out.write(json.dumps(report.as_json()) + "\n")
+        out.write(json.dumps({**report.as_json(), "calibration": matcher.calibration}) + "\n")
     else:
         out.write(format_report(report, show_errors=args.errors) + "\n")
+        out.write(f"gates: {_calibration_line(matcher.calibration)}\n")
     return EXIT_OK
+
+
+def _calibration_line(calibration: dict[str, object]) -> str:
+    """How the matcher's gates were chosen, in one line."""
+    how = str(calibration.get("thresholds", "?"))
+    figures = ", ".join(f"{k} {v}" for k, v in calibration.items() if k != "thresholds")
+    return f"{how} ({figures})" if figures else how
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:

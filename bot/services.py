@@ -13,6 +13,7 @@ from bot.core.answering import Assistant
 from bot.core.matching import IntentMatcher
 from bot.core.morphology import Analyzer, make_analyzer
 from bot.i18n import Catalogs
+from bot.model_cache import load_or_build
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def build_engine(
     Raises :class:`bot.content.ContentError` when the content is invalid.
     """
     content = load_content(content_dir, today=today, max_age_days=max_age_days)
-    matcher = IntentMatcher.build(content.labelled_examples(), analyzer=analyzer or make_analyzer())
+    # Built once per content version: later start-ups load it from the model cache.
+    matcher = load_or_build(content.labelled_examples(), analyzer or make_analyzer())
     catalogs = catalogs or Catalogs(locales_dir or content_dir / "locales")
     assistant = Assistant(
         knowledge=content.knowledge, matcher=matcher, translator=catalogs, clock=clock

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.text import MAX_MATCH_CHARS, fold, has_cyrillic, normalise, tokenize, words
+from bot.core.text import (
+    MAX_MATCH_CHARS,
+    fold,
+    has_cyrillic,
+    is_question,
+    message_parts,
+    normalise,
+    sentences,
+    tokenize,
+    words,
+)
 
 
 @pytest.mark.parametrize(
@@ -147,3 +157,82 @@ def test_normalise_and_tokenize_agree() -> None:
     text = "Kiedy jest 2. Kongres Dialogu (29–30.09.2025)?"
     assert normalise(text) == " ".join(tokenize(text))
     assert tokenize(text) == ["kiedy", "jest", "2", "kongres", "dialogu", "29", "30", "09", "2025"]
+
+
+# ---------------------------------------------------------------- sentences
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kiedy jest kongres?", ["Kiedy jest kongres?"]),
+        (
+            "Dzień dobry. Kiedy jest kongres? Dziękuję",
+            ["Dzień dobry.", "Kiedy jest kongres?", "Dziękuję"],
+        ),
+        ("Witam!!! Gdzie to jest?!", ["Witam!!!", "Gdzie to jest?!"]),
+        ("pierwsza linia\ndruga linia", ["pierwsza linia", "druga linia"]),
+        # abbreviations, initials and numbers end no sentence
+        (
+            "Biuro na ul. Wały gen. Sikorskiego, np. w pon. Czy jest otwarte?",
+            ["Biuro na ul. Wały gen. Sikorskiego, np. w pon. Czy jest otwarte?"],
+        ),
+        ("Pisze A. Nowak. Kiedy?", ["Pisze A. Nowak.", "Kiedy?"]),
+        ("🎉. Kiedy?", ["Kiedy?"]),
+        ("", []),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Kiedy jest kongres?",
+        "kiedy jest kongres",
+        "Dzień dobry, czy można przyjść z dzieckiem",
+        "Uprzejmie proszę o informację o naborze",
+        "Chciałabym się dowiedzieć, ile trwa nabór",
+        "Szukamy sali na spotkania",
+        "When is the congress",
+        "Hello, where is the office",
+        "коли конгрес",
+        "Підкажіть, будь ласка, адресу",
+    ],
+)
+def test_questions_and_requests_are_recognised(sentence: str) -> None:
+    assert is_question(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dzień dobry",
+        "Jestem emerytowaną nauczycielką z Torunia",
+        "Nasze stowarzyszenie działa od 1998 roku, tak jak inne koła",
+        "Byłam na kongresie, kiedy jeszcze studiowałam",
+        "I moved here from Porto last spring",
+        "Z góry dziękuję",
+    ],
+)
+def test_context_sentences_are_not_questions(sentence: str) -> None:
+    assert not is_question(sentence)
+
+
+def test_message_parts_put_the_question_first_then_the_sentence_before_it() -> None:
+    text = "Dzień dobry. Mój syn chce iść na kongres. W jakie dni będzie? Dziękuję"
+    assert message_parts(text) == [
+        "W jakie dni będzie?",
+        "Mój syn chce iść na kongres. W jakie dni będzie?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kiedy jest kongres?",  # one sentence: the whole is the question
+        "Kiedy jest kongres? Gdzie jest kongres?",  # every sentence asks
+        "Dzień dobry. Pozdrawiam.",  # nothing asks
+    ],
+)
+def test_message_parts_are_empty_when_the_whole_message_is_the_part(text: str) -> None:
+    assert message_parts(text) == []

@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -286,6 +286,11 @@ def _buckets(forms: Iterable[str]) -> dict[tuple[str, int], list[str]]:
     return buckets
 
 
+def _seen_forms(frequency: Mapping[str, int], forms: Mapping[str, object]) -> list[str]:
+    """Forms of the examples that can be typo targets whatever their first letter."""
+    return sorted(f for f in frequency if len(f) >= 4 and not f.isdigit() and f in forms)
+
+
 def _nearest(
     token: str,
     buckets: dict[tuple[str, int], list[str]],
@@ -418,10 +423,32 @@ class Lexicon:
         lexicon.lemmas = frozenset(lemma for key in interned for lemma in key)
         lexicon._fuzzy_buckets = _buckets(lexicon.forms)
         lexicon._grammatical_forms = frozenset(grammatical)
-        lexicon._seen_forms = sorted(
-            f for f in lexicon.frequency if len(f) >= 4 and not f.isdigit() and f in lexicon.forms
-        )
+        lexicon._seen_forms = _seen_forms(lexicon.frequency, lexicon.forms)
         logger.debug("lexicon: %d words, %d forms", len(counts), len(lexicon.forms))
+        return lexicon
+
+    def to_state(self) -> dict[str, object]:
+        """The lexicon as JSON-able data (for the model cache); see :meth:`from_state`."""
+        sets = sorted({tuple(sorted(lemmas)) for lemmas in self.forms.values()})
+        set_id = {lemmas: i for i, lemmas in enumerate(sets)}
+        return {
+            "sets": [list(lemmas) for lemmas in sets],
+            "forms": {form: set_id[tuple(sorted(lemmas))] for form, lemmas in self.forms.items()},
+            "frequency": self.frequency,
+            "grammatical": sorted(self._grammatical_forms),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], analyzer: Analyzer) -> Lexicon:
+        """A lexicon from :meth:`to_state`'s data, with the analyser for unseen words."""
+        sets = [frozenset(lemmas) for lemmas in state["sets"]]
+        lexicon = cls(analyzer=analyzer)
+        lexicon.forms = {form: sets[i] for form, i in state["forms"].items()}
+        lexicon.frequency = {form: int(n) for form, n in state["frequency"].items()}
+        lexicon.lemmas = frozenset(lemma for key in sets for lemma in key)
+        lexicon._fuzzy_buckets = _buckets(lexicon.forms)
+        lexicon._grammatical_forms = frozenset(state["grammatical"])
+        lexicon._seen_forms = _seen_forms(lexicon.frequency, lexicon.forms)
         return lexicon
 
     def terms(self, token: str, raw: str | None = None) -> frozenset[str]:

@@ -118,3 +118,108 @@ def tokenize(text: str) -> list[str]:
 def has_cyrillic(text: str) -> bool:
     """Tell whether the text contains Cyrillic letters."""
     return _CYRILLIC.search(text) is not None
+
+
+# ---------------------------------------------------------------- sentences
+# A sentence ends at . ! ? … (one or more) followed by a space, or at a line
+# break. A full stop after a common abbreviation ("ul.", "np.", "godz.") or a
+# number ("29.09. 2025") ends nothing.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*[\r\n]+\s*")
+_ABBREVIATIONS = frozenset(
+    """
+    al art dr godz im itd itp j m in mgr nr np ok os pl prof r s tel tj tys tzw ul ust ww zl zł
+    pkt poz wg ds e mr mrs st etc vs gen ks sw pon wt sr czw pt sob niedz
+    """.split()  # noqa: SIM905 - a word list is easier to edit as text
+)
+
+# Words that make a sentence a question or a request wherever they stand…
+_ASKING_WORDS = frozenset(
+    """
+    czy ile gdzie dlaczego prosze prosimy prosilbym prosilabym uprzejmie chcialbym chcialabym
+    chcielibysmy chcialybysmy szukam szukamy potrzebuje potrzebujemy poszukuje poszukujemy
+    interesuje interesuja pytanie pytam pytamy zapytac dowiedziec
+    please wondering
+    чи скільки підкажіть скажіть прошу цікавить питання
+    """.split()  # noqa: SIM905 - a word list is easier to edit as text
+)
+# …and these only at its start ("jak" in "tak jak", "kiedy" in "kiedy byłam" are no question).
+_OPENING_WORDS = frozenset(
+    """
+    kiedy jak jaki jaka jakie jakich jakim jakiej ktory ktora ktore ktorych kto kogo komu co
+    czym skad dokad chce chcemy mozna moge mozemy mozecie jest sa bedzie macie ma
+    when where what how who which why whom can could is are do does would will should
+    need want looking
+    коли де як що хто який яка яке які чому куди звідки хочу хочемо потрібно можна є
+    """.split()  # noqa: SIM905
+)
+
+
+# Greetings and forms of address that may open a question ("Dzień dobry, czy…").
+_GREETING_WORDS = frozenset(
+    """
+    dzien dobry witam witajcie hej czesc siema szanowni szanowny szanowna panstwo pani panie
+    hello hi hey dear добрий день привіт вітаю
+    """.split()  # noqa: SIM905
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Split a message into sentences (as typed, stripped; empty ones dropped)."""
+    pieces: list[str] = []
+    start = 0
+    cut = text[: MAX_MATCH_CHARS * 2]
+    for match in _SENTENCE_END.finditer(cut):
+        before = cut[start : match.start()]
+        tail = words(before[-40:])
+        word = tail[-1][1] if tail and before.rstrip(".").lower().endswith(tail[-1][0][-1:]) else ""
+        line_break = "\n" in match.group() or "\r" in match.group()
+        abbreviation = bool(word) and (word in _ABBREVIATIONS or word.isdigit() or len(word) == 1)
+        if not line_break and before.endswith(".") and abbreviation:
+            continue  # "ul. Wały", "29.09. 2025", "A. Nowak"
+        pieces.append(before)
+        start = match.end()
+    pieces.append(cut[start:])
+    return [p.strip() for p in pieces if words(p)]
+
+
+def is_question(sentence: str) -> bool:
+    """Tell whether a sentence asks or requests something (rather than giving context)."""
+    if "?" in sentence:
+        return True
+    tokens = [folded for _raw, folded in words(sentence)]
+    if any(t in _ASKING_WORDS for t in tokens):
+        return True
+    start = 0
+    while start < len(tokens) and tokens[start] in _GREETING_WORDS:
+        start += 1
+    return any(t in _OPENING_WORDS for t in tokens[start : start + 2])
+
+
+def message_parts(text: str) -> list[str]:
+    """The parts of a long message worth matching on their own, most specific first.
+
+    Empty for a message of one sentence. Otherwise the question sentences
+    together (those with a question mark, when only some have one), then the
+    same with the sentence before the first of them
+    (context that often names the topic: "…na Kongres Dialogu. Czy wiadomo
+    już, w jakim terminie?"); parts equal to the whole message are left out.
+    """
+    parts = sentences(text)
+    if len(parts) < 2:
+        return []
+    # A question mark says it most plainly; asking words ("czy", "proszę o")
+    # count when no sentence, or every sentence, has one.
+    asks = [i for i, part in enumerate(parts) if "?" in part]
+    if not asks or len(asks) == len(parts):
+        asks = [i for i, part in enumerate(parts) if is_question(part)]
+    if not asks or len(asks) == len(parts):
+        return []
+    out = [" ".join(parts[i] for i in asks)]
+    if asks[0] > 0:
+        out.append(" ".join([parts[asks[0] - 1], *(parts[i] for i in asks)]))
+    whole = normalise(text)
+    unique: list[str] = []
+    for part in out:
+        if normalise(part) != whole and part not in unique:
+            unique.append(part)
+    return unique
