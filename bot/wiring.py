@@ -86,7 +86,13 @@ def build_services(
     owner = owner or process_name()
     units = SqlTransactions(db, owner=owner, staff_chat_id=settings.staff_chat_id)
     inbox = Inbox(translator=engine.catalogs, staff_chat_id=settings.staff_chat_id)
-    conversation = Conversation(assistant=engine.assistant, inbox=inbox, translator=engine.catalogs)
+    conversation = Conversation(
+        assistant=engine.assistant,
+        inbox=inbox,
+        translator=engine.catalogs,
+        # A message is answered in its own language when it is clear which.
+        detect_language=confident_language,
+    )
     services = Services(
         settings=settings,
         engine=engine,

@@ -23,6 +23,16 @@ def test_valid_settings_and_defaults() -> None:
     assert settings.database_url.startswith("sqlite:///")
     assert settings.api_url == "https://api.telegram.org/bot"
     assert settings.broadcast_rate <= 30
+    assert settings.ticket_quiet.total_seconds() == 72 * 3600
+    assert settings.staff_admin_ids == frozenset()
+
+
+def test_staff_administrators_can_be_listed() -> None:
+    settings = load_settings(
+        {**VALID, "STAFF_ADMIN_IDS": "5001, 5002;5003", "TICKET_QUIET_HOURS": "24"}
+    )
+    assert settings.staff_admin_ids == {5001, 5002, 5003}
+    assert settings.ticket_quiet.total_seconds() == 24 * 3600
 
 
 @pytest.mark.parametrize(
@@ -38,6 +48,8 @@ def test_valid_settings_and_defaults() -> None:
         ({**VALID, "DATABASE_URL": "bot.sqlite3"}, "DATABASE_URL"),
         ({**VALID, "TICKET_REMINDER_MINUTES": "soon"}, "TICKET_REMINDER_MINUTES"),
         ({**VALID, "TICKET_REMINDER_MINUTES": "0"}, "TICKET_REMINDER_MINUTES"),
+        ({**VALID, "TICKET_QUIET_HOURS": "trzy dni"}, "TICKET_QUIET_HOURS"),
+        ({**VALID, "STAFF_ADMIN_IDS": "5001, Joanna"}, "STAFF_ADMIN_IDS"),
         ({**VALID, "BROADCAST_RATE": "100"}, "BROADCAST_RATE"),
         ({**VALID, "WEBHOOK_SECRET": "short"}, "WEBHOOK_SECRET"),
         ({**VALID, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),

@@ -158,6 +158,14 @@ def test_the_message_language_is_answered_in_and_offered(unit: FakeUnit) -> None
     assert outcome.language == "pl" and outcome.suggest_language is None
 
 
+def test_a_chosen_language_wins_over_the_message(unit: FakeUnit) -> None:
+    conv = conversation(detect_language=lambda text: "en" if "when" in text else None)
+    person = conv.person(unit, ANNA, NOW)
+    conv.choose_language(unit, person, "uk")
+    outcome = say(conv, unit, "when is the kongres")
+    assert outcome.language == "uk" and outcome.suggest_language is None
+
+
 def test_an_unchanged_person_is_not_rewritten(unit: FakeUnit) -> None:
     conv = conversation()
     say(conv, unit, "kiedy kongres", 1)

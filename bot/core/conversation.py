@@ -115,8 +115,12 @@ class Conversation:
         return unit.inbox.save_person(info, language, now)
 
     def _language_of(self, person: Person, text: str) -> tuple[str, str | None]:
-        """The reply's language and, if it differs from the setting, the one to offer."""
-        if self.detect_language is None or not text:
+        """The reply's language and, if it differs from the setting, the one to offer.
+
+        A language the person chose (/jezyk) wins; otherwise (Telegram's setting
+        of the phone) a message clearly in another language is answered in it.
+        """
+        if self.detect_language is None or not text or person.language_chosen:
             return person.language, None
         detected = self.detect_language(text)
         if detected is None or detected == person.language or detected not in LANGUAGES:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fake_bot_api import TgUser
 from harness import ANNA, MEMBER, NOW, OLENA, STAFF, STAFF_CHAT, BotHarness
 from sqlmodel import select
@@ -268,10 +270,17 @@ async def test_internal_notes_stay_in_the_group(harness: BotHarness) -> None:
     assert ticket(harness).state == TicketState.OPEN
 
 
-async def test_blocked_person_is_reported_to_staff(harness: BotHarness) -> None:
+async def test_blocked_person_is_reported_to_staff(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     thread = await hand_over(harness)
     harness.api.block_user(ANNA.id)
-    await harness.send(harness.api.updates.topic_message(STAFF, STAFF_CHAT, thread, "Halo?"))
+    with caplog.at_level(logging.INFO):
+        await harness.send(harness.api.updates.topic_message(STAFF, STAFF_CHAT, thread, "Halo?"))
+    # A warning, not a traceback.
+    blocked = [r for r in caplog.records if "blocked the bot" in r.getMessage()]
+    assert blocked and all(r.levelno == logging.WARNING and not r.exc_info for r in blocked)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     note = posts(harness, thread)[-1]
     assert note.params["text"] == harness.t("pl").gettext(
         "Not delivered: the person has blocked the bot or deleted the chat."
@@ -383,3 +392,29 @@ async def test_user_text_is_escaped_in_the_staff_group(harness: BotHarness) -> N
     await hand_over(harness, tricky, "Pytanie o <script> & inne rzeczy")
     context = harness.staff_calls("sendMessage")[0].params["text"]
     assert "&lt;b&gt;Ala&lt;/b&gt; &amp; Co" in context
+
+
+async def test_the_bot_leaves_a_group_it_is_added_to(harness: BotHarness) -> None:
+    from fake_bot_api import TgChat
+
+    other = TgChat.supergroup(-1005550001, "Jakaś grupa")
+    harness.api.add_supergroup(other.id, other.title or "x", is_forum=False, bot_status="member")
+    bot_user = harness.api.bot_user
+    await harness.send(harness.api.updates.my_chat_member(other, STAFF, bot_user))
+    [left] = harness.api.calls("leaveChat", ok=True)
+    assert left.params["chat_id"] == other.id
+    # The staff group itself is not left.
+    await harness.send(harness.api.updates.my_chat_member(STAFF_CHAT, STAFF, bot_user))
+    assert len(harness.api.calls("leaveChat")) == 1
+
+
+async def test_only_administrators_send_announcements_and_reload(harness: BotHarness) -> None:
+    harness.api.add_user(MEMBER, private_chat=False)
+    refusal = harness.t("pl").gettext("Only the administrators of this group can use this command.")
+    for command in ("ogloszenie", "przeladuj"):
+        await harness.send(harness.api.updates.command(MEMBER, command, chat=STAFF_CHAT))
+        assert posts(harness)[-1].params["text"] == refusal
+    # The administrator may.
+    await harness.send(harness.api.updates.command(STAFF, "ogloszenie", chat=STAFF_CHAT))
+    themes = posts(harness)[-1]
+    assert themes.params["reply_markup"]["inline_keyboard"], "the announcement's themes"

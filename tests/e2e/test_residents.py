@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from harness import ANNA, NOW, OLENA, STAFF_CHAT, BotHarness
 from sqlmodel import select
 
@@ -229,3 +230,25 @@ async def test_command_menus_are_published_per_language_and_scope(harness: BotHa
         assert ("all_private_chats", lang) in scopes
     staff = [c for c in published if (c.params.get("scope") or {}).get("chat_id") == STAFF_CHAT.id]
     assert {c["command"] for c in staff[-1].params["commands"]} == STAFF_COMMAND_NAMES
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("коли відбудеться Конгрес діалогу в Торуні?", "uk"),
+        ("When is the Dialogue Congress?", "en"),
+    ],
+)
+async def test_a_message_in_another_language_is_answered_in_it(
+    harness: BotHarness, text: str, lang: str
+) -> None:
+    # Anna's Telegram and setting are Polish.
+    await harness.send(harness.api.updates.text_message(ANNA, text))
+    [reply] = harness.sent_to(ANNA.id)
+    expected = harness.engine.assistant.respond(text, lang=lang, now=NOW)
+    assert reply.params["text"] == expected.html
+    # Offered as the setting, not switched by one message.
+    offer = harness.t(lang).gettext("Continue in this language")
+    assert (offer, f"l:{lang}") in buttons(reply)
+    [person] = rows(harness, PersonRow)
+    assert person.language == "pl"
