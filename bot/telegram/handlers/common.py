@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import traceback
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.knowledge import DEFAULT_LANGUAGE
-from bot.core.messages import OutMessage, ToChat
+from bot.core.messages import Keyboard, OutMessage, ToChat
 from bot.core.units import CURRENT_UPDATE, Unit
+from bot.telegram import render
 from bot.telegram.context import bot_context
 
 logger = logging.getLogger(__name__)
@@ -82,3 +83,11 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await context.bot.leave_chat(chat.id)
     except TelegramError as exc:
         logger.warning("could not leave chat %s: %s", chat.id, exc)
+
+
+async def edit_buttons(query: CallbackQuery, keyboard: Keyboard) -> None:
+    """Change the buttons under the pressed message (a convenience: never fails the update)."""
+    try:
+        await query.edit_message_reply_markup(render.markup(keyboard))
+    except TelegramError as exc:
+        logger.info("could not change the buttons: %s", exc)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, ForceReply, Message, Update
-from telegram.error import TelegramError
+from telegram import ForceReply, Message, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.calendar import edition_calendar, find_edition, session_calendar
@@ -20,6 +19,7 @@ from bot.core.messages import Document, Keyboard, OutMessage, ToChat, Venue
 from bot.core.units import Unit
 from bot.telegram import render
 from bot.telegram.context import BotContext, bot_context, person_info
+from bot.telegram.handlers.common import edit_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -132,14 +132,7 @@ async def on_resident_button(
     toast, keyboard = await svc.units.run(work)
     await query.answer(toast)
     if keyboard is not None:
-        await _edit_markup(query, keyboard)
-
-
-async def _edit_markup(query: CallbackQuery, keyboard: Keyboard) -> None:
-    try:
-        await query.edit_message_reply_markup(render.markup(keyboard))
-    except TelegramError as exc:  # the buttons are a convenience: never fail the update
-        logger.info("could not change the buttons: %s", exc)
+        await edit_buttons(query, keyboard)
 
 
 async def _refuse_non_admin(bot: BotContext, message: Message) -> bool:
@@ -241,7 +234,7 @@ async def on_announce_button(
             else t.gettext("This announcement can no longer be cancelled.")
         )
         if cancelled:
-            await _edit_markup(query, ())
+            await edit_buttons(query, ())
         return
     if action == "t" and len(args) == 3:
         theme = args[2]
@@ -252,7 +245,7 @@ async def on_announce_button(
             await query.answer(t.gettext("This button is no longer active."))
             return
         await query.answer()
-        await _edit_markup(query, ())
+        await edit_buttons(query, ())
         # Sent at once, not queued: its message id is what the staff reply answers.
         prompt = await context.bot.send_message(
             message.chat_id,
@@ -274,7 +267,7 @@ async def on_announce_button(
             )
             return
         await query.answer(t.gettext("Sending started."))
-        await _edit_markup(query, ())
+        await edit_buttons(query, ())
         # The recipients are frozen: it goes out now whatever happens to the progress message.
         bot.broadcaster.enqueue(broadcast_id)
         return

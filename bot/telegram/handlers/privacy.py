@@ -18,6 +18,7 @@ from bot.core.messages import OutMessage, ToChat
 from bot.core.units import Unit
 from bot.telegram import render
 from bot.telegram.context import bot_context
+from bot.telegram.handlers.common import edit_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +104,7 @@ async def on_erase_button(
 
     toast, erased = await svc.units.run(work)
     await query.answer(toast)
-    try:
-        await query.edit_message_reply_markup(None)
-    except TelegramError as exc:  # the buttons are a convenience: never fail the update
-        logger.info("could not remove the buttons: %s", exc)
+    await edit_buttons(query, ())
     if erased:
         # The command menu set for this chat's language is data about the person too.
         try:

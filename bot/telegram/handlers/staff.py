@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.callbacks import Kind, decode
 from bot.core.inbox import STAFF_LANGUAGE, Learned
-from bot.core.messages import Keyboard, StaffMessage
+from bot.core.messages import StaffMessage
 from bot.core.units import Unit
 from bot.telegram import render
 from bot.telegram.context import bot_context, has_media
+from bot.telegram.handlers.common import edit_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         keyboard = render.learn_topics(
             int(args[0]), topics, lambda topic: svc.assistant.title(topic, STAFF_LANGUAGE)
         )
-        await _edit_markup(query, keyboard)
+        await edit_buttons(query, keyboard)
         return
     if callback.kind is Kind.LEARN_TOPIC and len(args) == 2 and args[0].isdigit():
         ticket_id, topic = int(args[0]), args[1]
@@ -195,16 +195,6 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         }
         await query.answer(texts[learned])
         if learned in (Learned.ADDED, Learned.KNOWN):
-            await _edit_markup(query, ())
+            await edit_buttons(query, ())
         return
     await query.answer(t.gettext("This button is no longer active."))
-
-
-async def _edit_markup(query: object, keyboard: Keyboard) -> None:
-    from telegram import CallbackQuery
-
-    assert isinstance(query, CallbackQuery)
-    try:
-        await query.edit_message_reply_markup(render.markup(keyboard))
-    except TelegramError as exc:  # the buttons are a convenience: never fail the update
-        logger.info("could not change the buttons: %s", exc)
