@@ -734,3 +734,21 @@ def test_the_classifier_reads_a_message_as_it_was_trained(
     order = np.argsort(expected_ids)
     assert ids.tolist() == expected_ids[order].tolist()
     assert values == pytest.approx(expected[order])
+
+
+def test_a_vague_question_is_not_answered_with_a_topic_its_context_contradicts(
+    matcher: IntentMatcher,
+) -> None:
+    # Alone, "W jakie dni to jest?" reads as the Kongres; the sentence before it
+    # is about microgrants, so answering kongres.when would be a wrong answer.
+    question = "W jakie dni to jest?"
+    alone = matcher.decide(question)
+    assert (alone.action, alone.intent) == (Action.ANSWER, "kongres.when"), alone
+    message = (
+        "Dzień dobry, nasze koło sąsiedzkie chce dostać mikrogrant na projekt sąsiedzki. "
+        + question
+    )
+    decision = matcher.decide(message)
+    assert decision.intent != "kongres.when", decision
+    assert decision.action is not Action.ANSWER or decision.intent == "grants.microgrants"
+    assert_well_formed(decision, matcher)

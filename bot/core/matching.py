@@ -34,7 +34,10 @@ How a message is scored:
    question part (:func:`bot.core.text.question_part`): a polite e-mail with
    context first gets the decision of its question sentence when that one is
    answered on its own, then of the question with the sentence before it,
-   then of the whole message.
+   then of the whole message. A part's answer stands only when the whole
+   message ranks the same topic first; otherwise the parts and the whole are
+   judged together (their confidences averaged), so a vague question ("kiedy
+   to będzie?") is not answered with a topic its context does not speak of.
 """
 
 from __future__ import annotations
@@ -527,16 +530,34 @@ class IntentMatcher:
     def decide(self, text: str) -> Decision:
         """Match a message and apply the gates; a long message by its question part first."""
         parts = message_parts(text)
-        whole = self._gate(self._signals(self._query(text)))
+        whole_signals = self._signals(self._query(text))
+        whole = self._gate(whole_signals)
         if not parts:
             return whole
-        decisions = [self._gate(self._signals(self._query(part))) for part in parts]
+        signals = [self._signals(self._query(part)) for part in parts]
+        decisions = [self._gate(s) for s in signals]
         decisions.append(whole)
         for action in (Action.ANSWER, Action.CLARIFY):
             for decision in decisions:
                 if decision.action is action:
+                    if action is Action.ANSWER and not self._agrees(decision, whole_signals):
+                        return self._gate(_fused([*signals, whole_signals]))
                     return decision
         return next((d for d in decisions if d.in_vocabulary), whole)
+
+    def _agrees(self, answer: Decision, whole: _Signals) -> bool:
+        """Whether the whole message ranks first the topic one of its parts answered.
+
+        A vague question sentence ("W jakie dni to jest?") can be answered on
+        its own with a topic the context before it does not speak of (the
+        context named microgrants; the question alone reads as the Kongres).
+        The whole message holds the context and the question's asking words,
+        so the part's answer stands only when the whole leans the same way.
+        """
+        labels = self.index.labels
+        oos = labels.index(OUT_OF_SCOPE)
+        ranked = [int(i) for i in np.argsort(-whole.confidence, kind="stable") if int(i) != oos]
+        return bool(ranked) and labels[ranked[0]] == answer.intent
 
     def _gate(self, signals: _Signals) -> Decision:
         confidence, similarity = signals.confidence, signals.similarity
@@ -675,6 +696,24 @@ class IntentMatcher:
             calibration=dict(meta["calibration"]),
             _topics=tuple(meta["topics"]),
         )
+
+
+def _fused(signals: Sequence[_Signals]) -> _Signals:
+    """The evidence of several readings of one message: confidences averaged.
+
+    Similarity, coverage and content words are those of the best-covered
+    reading, so the gates still see that the message is in the vocabulary.
+    """
+    confidence = np.mean([s.confidence for s in signals], axis=0)
+    return _Signals(
+        np.asarray(confidence, dtype=np.float64),
+        np.max([s.similarity for s in signals], axis=0),
+        np.max([s.best_example for s in signals], axis=0),
+        max(s.coverage for s in signals),
+        max(s.content_words for s in signals),
+        all(s.no_terms for s in signals),
+        all(s.broad for s in signals),
+    )
 
 
 def _fit(
