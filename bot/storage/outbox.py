@@ -219,21 +219,20 @@ def claim_due(
     skip_locked: bool = False,
     take_over: bool = False,
 ) -> list[Entry]:
-    """Take the due entries nobody holds (or this process held before), oldest first.
+    """Take the due entries nobody holds, oldest first.
 
-    ``take_over``: also those other processes hold (a single process starting:
-    whoever held them is dead).
+    Entries this process holds are not taken again: it has them in hand (a
+    read that raced with their sending would send them twice). ``take_over``:
+    also those other processes hold (a single process starting: whoever held
+    them is dead).
     """
     query = select(OutboxRow).where(
         OutboxRow.state == EntryState.PENDING.value, col(OutboxRow.next_attempt_at) <= now
     )
     if not take_over:
         query = query.where(
-            or_(
-                col(OutboxRow.claimed_by).is_(None),
-                col(OutboxRow.claimed_until) < now,
-                col(OutboxRow.claimed_by) == owner,
-            )
+            or_(col(OutboxRow.claimed_by).is_(None), col(OutboxRow.claimed_until) < now),
+            or_(col(OutboxRow.claimed_by).is_(None), col(OutboxRow.claimed_by) != owner),
         )
     query = query.order_by(col(OutboxRow.id)).limit(limit)
     if skip_locked:

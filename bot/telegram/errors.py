@@ -51,7 +51,9 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def classify(exc: Exception) -> Failure:
     """The verdict for an exception raised by a request."""
-    detail = str(exc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        detail = str(exc)
     if isinstance(exc, RetryAfter):
         return Failure(Verdict.WAIT, detail, wait=retry_seconds(exc))
     if isinstance(exc, TimedOut):

@@ -131,6 +131,9 @@ class OutboxSender:
         self._idle.set()
         #: the last message id known in each chat (sent, or received in an update)
         self._last_id: dict[int, int] = {}
+        #: entries finished lately (id -> loop time): a read of the database that
+        #: raced with their sending must not bring them back
+        self._finished: dict[int, float] = {}
         #: the first retry waits this long, doubling up to ``retry_cap``
         self.retry_first = 1.0
         self.retry_cap = 300.0
@@ -169,7 +172,8 @@ class OutboxSender:
             skip_locked=self.skip_locked,
             take_over=take_over,
         )
-        fresh = [e for e in claimed if e.id not in self._known]
+        self._forget_finished()
+        fresh = [e for e in claimed if e.id not in self._known and e.id not in self._finished]
         # Keep holding what waits here (a long queue in the staff lane).
         waiting = [q.entry.id for queue in self._queues.values() for q in queue]
         if waiting:
@@ -177,6 +181,17 @@ class OutboxSender:
         resolved = await self._recover(fresh)
         self.accept([e for e in fresh if e.id not in resolved])
         return len(fresh)
+
+    def _forget_finished(self, keep: float = 600.0) -> None:
+        now = asyncio.get_running_loop().time()
+        for entry_id, at in list(self._finished.items()):
+            if now - at > keep:
+                del self._finished[entry_id]
+
+    def _finish(self, ids: list[int]) -> None:
+        now = asyncio.get_running_loop().time()
+        self._known.difference_update(ids)
+        self._finished.update(dict.fromkeys(ids, now))
 
     async def _recover(self, fresh: list[Entry]) -> set[int]:
         """Look for the messages a dead process may have sent just before dying.
@@ -394,7 +409,7 @@ class OutboxSender:
             )
 
         new = await self.db.run(done)
-        self._known.difference_update(ids)
+        self._finish(ids)
         self.stats.sent += len(entries)
         return new
 
@@ -478,7 +493,7 @@ class OutboxSender:
         new = await self.db.run(give_up)
         for _ in batch:
             queue.popleft()
-        self._known.difference_update(ids)
+        self._finish(ids)
         self.stats.failed += len(batch)
         self.accept(new)
 
