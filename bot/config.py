@@ -79,6 +79,8 @@ class Settings:
     webhook_secret: Secret | None = None
     #: announcements: messages per second overall (Telegram allows about 30)
     broadcast_rate: float = 25.0
+    #: posts a minute to the staff group (Telegram allows a group about 20)
+    staff_group_per_minute: int = 20
     #: how long personal data are kept (the RETENTION_* settings)
     retention: Retention = field(default_factory=Retention)
     log_level: str = "INFO"
@@ -233,6 +235,7 @@ def load_settings(env: Mapping[str, str], *, webhook: bool = False) -> Settings:
         webhook_port=_int(env, "WEBHOOK_PORT", 8443),
         webhook_secret=webhook_secret,
         broadcast_rate=rate,
+        staff_group_per_minute=_int(env, "STAFF_GROUP_POSTS_PER_MINUTE", 20),
         retention=_retention(env),
         log_level=level,
     )

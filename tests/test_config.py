@@ -25,6 +25,7 @@ def test_valid_settings_and_defaults() -> None:
     assert settings.broadcast_rate <= 30
     assert settings.ticket_quiet.total_seconds() == 72 * 3600
     assert settings.staff_admin_ids == frozenset()
+    assert settings.staff_group_per_minute == 20
 
 
 def test_staff_administrators_can_be_listed() -> None:
@@ -51,6 +52,7 @@ def test_staff_administrators_can_be_listed() -> None:
         ({**VALID, "TICKET_QUIET_HOURS": "trzy dni"}, "TICKET_QUIET_HOURS"),
         ({**VALID, "STAFF_ADMIN_IDS": "5001, Joanna"}, "STAFF_ADMIN_IDS"),
         ({**VALID, "BROADCAST_RATE": "100"}, "BROADCAST_RATE"),
+        ({**VALID, "STAFF_GROUP_POSTS_PER_MINUTE": "0"}, "STAFF_GROUP_POSTS_PER_MINUTE"),
         ({**VALID, "WEBHOOK_SECRET": "short"}, "WEBHOOK_SECRET"),
         ({**VALID, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({**VALID, "CONTENT_DIR": "/nonexistent"}, "CONTENT_DIR"),

@@ -171,7 +171,8 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     if rate_limiter:
-        builder = builder.rate_limiter(TelegramLimits())  # type: ignore[arg-type]
+        limits = TelegramLimits(group_per_minute=settings.staff_group_per_minute)
+        builder = builder.rate_limiter(limits)  # type: ignore[arg-type]
     application = builder.build()
     register_handlers(application, settings.staff_chat_id)
     return application
