@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +43,11 @@ ECHO = (sys.executable, "-m", "bench.echo_bot")
 
 
 async def one_run(
-    label: str, command: Sequence[str], plans: list[list[botproc.Planned]], workdir: Path
+    label: str,
+    command: Sequence[str],
+    plans: list[list[botproc.Planned]],
+    workdir: Path,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Start ``command`` against a new fake, queue every message, wait for every answer."""
     async with botproc.fake_telegram() as api:
@@ -55,6 +61,27 @@ async def one_run(
             updates = [api.updates.text_message(users[m.resident], m.text) for m in ordered]
             load_before = botproc.load_average()
             cpu_before = botproc.cpu_seconds(process.pid)
+            spy = None
+            if profile is not None:
+                # py-spy (pip install py-spy) samples every thread of the process.
+                spy = subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(process.pid),
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(profile),
+                        "--duration",
+                        "30",
+                        "--rate",
+                        "250",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+                await asyncio.sleep(1.0)
             pushed = time.monotonic()
             ids = [api.push_update(u) for u in updates]
             push_seconds = time.monotonic() - pushed
@@ -72,6 +99,9 @@ async def one_run(
             rss = botproc.peak_rss_mb(process.pid)
             load_after = botproc.load_average()
             sent = answers()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await asyncio.to_thread(spy.wait)
             await process.stop()
         finally:
             await process.close()
@@ -163,6 +193,17 @@ async def run_async(messages: int, residents: int, starts: int) -> dict[str, Any
     }
 
 
+async def profile_only(messages: int, residents: int, output: Path) -> int:
+    """One run of the bot with py-spy attached (its figures are those of a sampled run)."""
+    pools = await asyncio.to_thread(botproc.message_pools)
+    plans = botproc.plan_messages(pools, residents, max(1, messages // residents), 0.0)
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as folder:
+        result = await one_run("bot", BOT, plans, Path(folder), profile=output.resolve())
+    print({k: result[k] for k in ("messages_per_second", "cpu_ms_per_message", "peak_rss_mb")})
+    print(f"profile written to {output}")
+    return 0
+
+
 def summary(result: dict[str, Any]) -> str:
     """The figures as a table."""
     rows = []
@@ -217,9 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="start-ups measured per process")
     parser.add_argument("--quick", action="store_true", help="400 messages, 2 starts")
     parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--profile", type=Path, help="only the bot, sampled by py-spy into this file (raw)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.messages, args.residents, args.starts = 400, 100, 2
+    if args.profile is not None:
+        return asyncio.run(profile_only(args.messages, args.residents, args.profile))
     env = environment()
     started = time.perf_counter()
     result = asyncio.run(run_async(args.messages, args.residents, args.starts))
