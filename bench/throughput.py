@@ -64,7 +64,7 @@ async def one_run(
             spy = None
             if profile is not None:
                 # py-spy (pip install py-spy) samples every thread of the process.
-                spy = subprocess.Popen(
+                spy = subprocess.Popen(  # noqa: ASYNC220
                     [
                         "py-spy",
                         "record",
@@ -198,7 +198,7 @@ async def profile_only(messages: int, residents: int, output: Path) -> int:
     pools = await asyncio.to_thread(botproc.message_pools)
     plans = botproc.plan_messages(pools, residents, max(1, messages // residents), 0.0)
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as folder:
-        result = await one_run("bot", BOT, plans, Path(folder), profile=output.resolve())
+        result = await one_run("bot", BOT, plans, Path(folder), profile=output.absolute())  # noqa: ASYNC240
     print({k: result[k] for k in ("messages_per_second", "cpu_ms_per_message", "peak_rss_mb")})
     print(f"profile written to {output}")
     return 0
