@@ -1,16 +1,19 @@
 """Announcements to many subscribers: pace, throughput ceiling and resumption.
 
 Drives the real bot ``Application`` (``build_application``, its HTTP client,
-``AIORateLimiter`` and ``Broadcaster``) against the fake Bot API of the tests
+the rate limiter of ``bot/telegram/ratelimit.py``) and the ``Runtime`` of
+``bot/telegram/runtime.py`` with its ``Broadcaster`` (``bot/core/broadcasting.py``)
+against the fake Bot API of the tests
 (``tests/fake_bot_api``) on 127.0.0.1, through the end-to-end harness of
 ``tests/e2e/harness.py``, exactly as ``tests/e2e/test_broadcast.py`` does.
 Subscribers are written to a throwaway SQLite database; the announcement is
-started the way the staff's "send" button does it (freeze the recipients,
-post the progress message, queue the broadcast). Nothing leaves the machine.
+started the way the staff's "send" button does it (``Broadcasting.confirm``
+freezes the recipients, then the broadcast is queued; the broadcaster posts
+and edits the progress message itself). Nothing leaves the machine.
 
 Four runs, each with its own fake server and database:
 
-* **production**: the production settings, ``AIORateLimiter`` on and the
+* **production**: the production settings, the rate limiter on and the
   default ``broadcast_rate`` of :class:`bot.config.Settings`, the fake
   answering 429 above 30 messages/s as Telegram does: achieved rate, the
   largest number of messages in any one-second window, whether a limit was
@@ -47,15 +50,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from bot.storage.notifications import BroadcastKind, BroadcastState
+from sqlmodel import Session
 
 from bench.harness import run_module, table
 from bot.config import Settings
+from bot.core.broadcasting import BroadcastKind, BroadcastState
 from bot.services import PROJECT_ROOT, Engine, build_engine
-from bot.storage import notifications as store
+from bot.storage.broadcasts import SqlBroadcastStore
 from bot.storage.database import Database
-from bot.telegram import render
-from bot.telegram.context import SERVICES_KEY
 
 if TYPE_CHECKING:
     from fake_bot_api import FakeBotApi
@@ -133,7 +135,7 @@ class Started:
 
     broadcast_id: int
     recipients: int
-    #: store.start_sending on the database thread (the recipients are frozen)
+    #: Broadcasting.confirm on the database thread (the recipients are frozen)
     freeze_seconds: float
     #: from the staff's "send" to the broadcast in the sender's queue
     confirm_seconds: float
@@ -142,31 +144,38 @@ class Started:
 
 
 async def confirm_announcement(bot: BotHarness) -> Started:
-    """What the staff's "send" button does: freeze recipients, post progress, queue."""
+    """What the staff's "send" button does: freeze the recipients, queue the broadcast.
+
+    ``Broadcasting.confirm`` is the use case the button calls; the progress
+    message in the staff group is posted by the broadcaster itself.
+    """
     _, harness = support_modules()
-    db, app = bot.db, bot.app
-    assert db is not None and app is not None
-    draft, _ = await db.run(
-        store.create_broadcast,
-        kind=BroadcastKind.ANNOUNCEMENT,
-        now=harness.NOW,
-        theme=THEME,
-        text_html=TEXT,
-        state=BroadcastState.READY,
-        created_by="bench",
-    )
+    db, runtime = bot.db, bot.runtime
+    assert db is not None and runtime is not None
+    svc = runtime.services
+
+    def draft(session: Session) -> int:
+        broadcast, _ = SqlBroadcastStore(session).create_broadcast(
+            kind=BroadcastKind.ANNOUNCEMENT,
+            now=harness.NOW,
+            theme=THEME,
+            text_html=TEXT,
+            state=BroadcastState.READY,
+            created_by="bench",
+        )
+        return broadcast.id
+
+    broadcast_id = await db.run(draft)
     clicked = time.perf_counter()
-    _, total = await db.run(store.start_sending, draft.id, harness.NOW)
-    frozen = time.perf_counter()
-    progress = await app.bot.send_message(
-        harness.STAFF_CHAT.id,
-        render.broadcast_progress({"pending": total}, False, bot.t("pl")),
-        parse_mode="HTML",
+    started = await svc.units.run(
+        lambda unit: svc.broadcasting.confirm(unit, broadcast_id, harness.NOW)
     )
-    await db.run(store.update_broadcast, draft.id, progress_message_id=progress.message_id)
-    app.bot_data[SERVICES_KEY].extras.broadcaster.enqueue(draft.id)
+    frozen = time.perf_counter()
+    assert started is not None, "the announcement was not ready"
+    _, total = started
+    runtime.broadcaster.enqueue(broadcast_id)
     return Started(
-        broadcast_id=draft.id,
+        broadcast_id=broadcast_id,
         recipients=total,
         freeze_seconds=frozen - clicked,
         confirm_seconds=time.perf_counter() - clicked,
@@ -225,9 +234,8 @@ async def running_bot(
 
 async def wait_idle(bot: BotHarness, timeout: float) -> float:  # noqa: ASYNC109
     """Wait until the broadcaster has nothing left to send; return time.monotonic()."""
-    assert bot.app is not None
-    broadcaster = bot.app.bot_data[SERVICES_KEY].extras.broadcaster
-    await asyncio.wait_for(broadcaster.idle.wait(), timeout)
+    assert bot.runtime is not None
+    await asyncio.wait_for(bot.runtime.broadcaster.idle.wait(), timeout)
     return time.monotonic()
 
 
@@ -337,7 +345,7 @@ def delivery_states(database_url: str, broadcast_id: int) -> dict[str, int]:
     """Deliveries per state, read with a connection of our own."""
     db = Database.connect(database_url, run_migrations=False)
     try:
-        return dict(db.call(store.delivery_counts, broadcast_id))
+        return dict(db.call(lambda s: SqlBroadcastStore(s).delivery_counts(broadcast_id)))
     finally:
         db.close()
 
@@ -381,7 +389,7 @@ def staff_messages(api: FakeBotApi) -> dict[str, int]:
 async def paced_run(
     engine: Engine, workdir: Path, count: int, *, latency: float = 0.0
 ) -> dict[str, Any]:
-    """Production settings: AIORateLimiter on, the default rate, Telegram's 30/s enforced."""
+    """Production settings: the rate limiter on, the default rate, Telegram's 30/s enforced."""
     fake, _ = support_modules()
     rate = default_broadcast_rate()
     url = f"sqlite:///{workdir / f'paced-{count}-{latency}.sqlite3'}"
@@ -407,7 +415,7 @@ async def paced_run(
     return {
         "subscribers": count,
         "broadcast_rate": rate,
-        "aio_rate_limiter": True,
+        "rate_limiter": True,
         "fake_limit_per_second": TELEGRAM_PER_SECOND,
         "simulated_latency_ms": round(latency * 1000),
         "messages_per_second": round(rate_of(stamps), 2),
@@ -456,7 +464,7 @@ async def ceiling_run(engine: Engine, workdir: Path, count: int, direct: int) ->
     return {
         "subscribers": count,
         "broadcast_rate": UNBOUND_RATE,
-        "aio_rate_limiter": False,
+        "rate_limiter": False,
         "setup_seconds_add_subscribers": round(setup_seconds, 2),
         "freeze_seconds": round(started.freeze_seconds, 3),
         "confirm_seconds": round(started.confirm_seconds, 3),
@@ -538,7 +546,7 @@ async def resume_run(engine: Engine, workdir: Path, count: int) -> dict[str, Any
     return {
         "subscribers": count,
         "broadcast_rate": UNBOUND_RATE,
-        "aio_rate_limiter": False,
+        "rate_limiter": False,
         "received_before_stop": len(before),
         "delivery_states_at_stop": at_stop,
         "stop_seconds": round(stopped - stopping, 3),
@@ -606,7 +614,7 @@ def summary(result: dict[str, Any]) -> str:
         for x in (p, lat)
     ]
     lines = [
-        f"(a) AIORateLimiter on, broadcast_rate {p['broadcast_rate']:g}/s (Settings default), "
+        f"(a) rate limiter on, broadcast_rate {p['broadcast_rate']:g}/s (Settings default), "
         f"fake refuses above {p['fake_limit_per_second']}/s",
         table(
             ["run", "msg/s", "max 1 s", "max 1 s all", "429s", "limit exceeded", "one copy"],
@@ -622,7 +630,7 @@ def summary(result: dict[str, Any]) -> str:
             ["figure", "value"],
             [
                 ["freeze recipients (start_sending)", f"{c['freeze_seconds']:.3f} s"],
-                ["staff 'send' to queued (freeze + progress)", f"{c['confirm_seconds']:.3f} s"],
+                ["staff 'send' to queued (freeze + enqueue)", f"{c['confirm_seconds']:.3f} s"],
                 ["queued to first message", f"{c['first_message_after_enqueue_ms']} ms"],
                 ["throughput (first to last message)", f"{c['messages_per_second']:.1f} msg/s"],
                 ["enqueue to done", f"{c['seconds_enqueue_to_done']:.2f} s"],
