@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.harness import environment, write_json
 from bot.core.matching import Action
 from bot.services import PROJECT_ROOT
 
@@ -44,16 +45,35 @@ FIRST_RESIDENT = 3_000_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def support() -> tuple[ModuleType, ModuleType]:
-    """The tests' fake Bot API and process harness (imported from tests/, not copied)."""
+def tests_support(module: str) -> tuple[ModuleType, ModuleType]:
+    """The tests' fake Bot API and one end-to-end module of tests/e2e (imported, not copied)."""
     for folder in (TESTS_DIR, TESTS_DIR / "e2e"):
         if str(folder) not in sys.path:
             sys.path.append(str(folder))
     fake = importlib.import_module("fake_bot_api")
-    processes = importlib.import_module("processes")
-    if Path(processes.__file__ or "").resolve().parent != (TESTS_DIR / "e2e").resolve():
-        raise ImportError(f"'processes' resolved to {processes.__file__}, not tests/e2e/")
-    return fake, processes
+    loaded = importlib.import_module(module)
+    if Path(loaded.__file__ or "").resolve().parent != (TESTS_DIR / "e2e").resolve():
+        raise ImportError(f"{module!r} resolved to {loaded.__file__}, not tests/e2e/")
+    return fake, loaded
+
+
+def support() -> tuple[ModuleType, ModuleType]:
+    """The tests' fake Bot API and process harness (``tests/e2e/processes.py``)."""
+    return tests_support("processes")
+
+
+def report(
+    name: str, argv: Sequence[str] | None, started: float, result: Any, output: Path
+) -> None:
+    """Write one process benchmark's figures with the machine and the command."""
+    payload = {
+        **environment(),
+        "command": " ".join([f"python -m bench.{name}", *(argv or sys.argv[1:])]),
+        "run_seconds": round(time.perf_counter() - started, 1),
+        "load_average_1m_end": load_average()[0],
+        "results": {name: result},
+    }
+    write_json(output, payload)
 
 
 # ---------------------------------------------------------------- messages

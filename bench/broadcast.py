@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -110,15 +109,10 @@ def package_versions() -> dict[str, str | None]:
 
 
 def support_modules() -> tuple[ModuleType, ModuleType]:
-    """The tests' fake Bot API and end-to-end harness (imported from tests/, not copied)."""
-    for folder in (TESTS_DIR, TESTS_DIR / "e2e"):
-        if str(folder) not in sys.path:
-            sys.path.append(str(folder))
-    fake = importlib.import_module("fake_bot_api")
-    harness = importlib.import_module("harness")
-    if Path(harness.__file__ or "").resolve().parent != (TESTS_DIR / "e2e").resolve():
-        raise ImportError(f"'harness' resolved to {harness.__file__}, not tests/e2e/harness.py")
-    return fake, harness
+    """The tests' fake Bot API and end-to-end harness (``tests/e2e/harness.py``)."""
+    from bench.botproc import tests_support
+
+    return tests_support("harness")
 
 
 # ---------------------------------------------------------------- set-up

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import logging
 import sqlite3
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -39,7 +38,7 @@ from typing import Any
 
 from bench import botproc
 from bench.datasets import RESULTS_DIR
-from bench.harness import environment, pin_hash_seed, table, write_json
+from bench.harness import pin_hash_seed, table
 
 NAME = "delivery"
 HANDOVER_KINDS = ("handover", "question_for_person")
@@ -286,20 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.residents = 50
-    env = environment()
     started = time.perf_counter()
     result = asyncio.run(
         run_async(args.residents, args.per_resident, args.handovers, args.rate, args.drain_minutes)
     )
-    payload = {
-        **env,
-        "command": " ".join(["python -m bench.delivery", *(argv or sys.argv[1:])]),
-        "run_seconds": round(time.perf_counter() - started, 1),
-        "load_average_1m_end": botproc.load_average()[0],
-        "results": {NAME: result},
-    }
     output = args.output or RESULTS_DIR / f"{NAME}{'-quick' if args.quick else ''}.json"
-    write_json(output, payload)
+    botproc.report(NAME, argv, started, result, output)
     print(summary(result))
     print(f"\nfigures written to {output}")
     return 0

@@ -35,7 +35,7 @@ from typing import Any
 
 from bench import botproc
 from bench.datasets import RESULTS_DIR
-from bench.harness import environment, pin_hash_seed, table, write_json
+from bench.harness import pin_hash_seed, table
 
 NAME = "throughput"
 BOT = (sys.executable, "-m", "bench.bot_unlimited")
@@ -266,18 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.messages, args.residents, args.starts = 400, 100, 2
     if args.profile is not None:
         return asyncio.run(profile_only(args.messages, args.residents, args.profile))
-    env = environment()
     started = time.perf_counter()
     result = asyncio.run(run_async(args.messages, args.residents, args.starts))
-    payload = {
-        **env,
-        "command": " ".join(["python -m bench.throughput", *(argv or sys.argv[1:])]),
-        "run_seconds": round(time.perf_counter() - started, 1),
-        "load_average_1m_end": botproc.load_average()[0],
-        "results": {NAME: result},
-    }
     output = args.output or RESULTS_DIR / f"{NAME}{'-quick' if args.quick else ''}.json"
-    write_json(output, payload)
+    botproc.report(NAME, argv, started, result, output)
     print(summary(result))
     print(f"\nfigures written to {output}")
     return 0
