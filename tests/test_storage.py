@@ -21,10 +21,12 @@ from sqlmodel import SQLModel
 from bot.core.inbox import PersonInfo, TicketState
 from bot.core.matching import Alternative
 from bot.core.messages import Button, OutMessage, Relay, StaffMessage, ToChat, ToTopic
+from bot.core.units import CURRENT_UPDATE, UpdateContext
 from bot.storage import leases, outbox, updates
 from bot.storage import repository as repo
 from bot.storage.database import Database, alembic_config, make_engine, migrate
 from bot.storage.repository import SqlInboxStore
+from bot.storage.units import SqlTransactions
 
 T = TypeVar("T")
 
@@ -190,6 +192,25 @@ def test_an_update_is_stored_once_and_marked_with_its_effects(db: Database) -> N
     assert db.call(updates.claim_pending, "b", NOW) == []
     later = NOW + updates.CLAIM + timedelta(seconds=1)
     assert [u.update_id for u in db.call(updates.claim_pending, "b", later)] == [1002]
+
+
+async def test_only_a_transaction_with_effects_marks_the_update_processed(db: Database) -> None:
+    """A handler that only looks (is this message for me?) must leave the update unsettled:
+    were it marked then, a crash before the next handler's transaction would lose that
+    handler's effects (a staff reply never relayed)."""
+    transactions = SqlTransactions(db, owner="a", staff_chat_id=-100)
+    db.call(updates.store, [(3001, "{}")], "a", NOW)
+    context = UpdateContext(3001)
+    token = CURRENT_UPDATE.set(context)
+    try:
+        assert await transactions.run(lambda unit: unit.inbox.ticket_by_thread(99)) is None
+        assert not context.marked
+        assert not db.call(updates.is_processed, 3001)
+        await transactions.run(lambda unit: unit.outbox.put(ToChat(5, OutMessage("hej"))))
+        assert context.marked
+        assert db.call(updates.is_processed, 3001)
+    finally:
+        CURRENT_UPDATE.reset(token)
 
 
 def test_a_failing_update_is_set_aside_after_a_few_attempts(db: Database) -> None:

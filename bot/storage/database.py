@@ -56,6 +56,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
+#: ``Session.info`` key: the session has written something (see :func:`wrote`).
+_WROTE = "torun_bot_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def wrote(session: Session) -> bool:
+    """Whether the session changed anything so far (flushed, pending, or a bulk statement)."""
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at the project's migrations."""
     config = Config()

@@ -2,7 +2,8 @@
 
 :class:`SqlTransactions` runs a function inside one transaction on the
 database thread. The update being handled (set by the Telegram layer in
-:data:`CURRENT_UPDATE`) is marked processed in the same transaction, and the
+:data:`CURRENT_UPDATE`) is marked processed in the first transaction that
+changes something (the transport marks it after the handlers otherwise), and the
 outbox entries stored by it are handed to the listeners (the local sender)
 once it has committed.
 """
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from bot.core.units import CURRENT_UPDATE
 from bot.storage import updates
 from bot.storage.broadcasts import SqlBroadcastStore
-from bot.storage.database import Database
+from bot.storage.database import Database, wrote
 from bot.storage.outbox import Entry, SqlOutbox
 from bot.storage.privacy import SqlPrivacyStore
 from bot.storage.repository import SqlInboxStore
@@ -68,15 +69,21 @@ class SqlTransactions:
     async def run(self, fn: Callable[[SqlUnit], T]) -> T:
         context = CURRENT_UPDATE.get()
 
-        def work(session: Session) -> tuple[T, list[Entry]]:
+        def work(session: Session) -> tuple[T, list[Entry], bool]:
             unit = self.unit(session)
             result = fn(unit)
-            if context is not None and not context.marked:
+            # Only a transaction with effects settles the update: one that only read
+            # (a handler looking whether the message is for it) must not, or a crash
+            # before the next handler's transaction would lose what that one stores.
+            mark = context is not None and not context.marked and wrote(session)
+            if mark:
+                assert context is not None
                 updates.mark_processed(session, context.update_id, self.clock())
-            return result, unit.outbox.stored
+            return result, unit.outbox.stored, mark
 
-        result, stored = await self.db.run(work)
-        if context is not None:
+        result, stored, marked = await self.db.run(work)
+        if marked:
+            assert context is not None
             context.marked = True
         if stored:
             for listener in self.listeners:

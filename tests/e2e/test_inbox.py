@@ -191,6 +191,39 @@ async def test_reply_arrives_after_a_restart(harness: BotHarness) -> None:
     assert ticket(harness).state == TicketState.ANSWERED
 
 
+async def test_a_reply_whose_relay_died_is_relayed_after_the_restart(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies while relaying a staff reply (after the handler that checks for an
+    announcement prompt has looked at it): the stored update is handled again at the next
+    start, so the reply still reaches the person."""
+    thread = await hand_over(harness)
+
+    def dies(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(harness.services.inbox, "staff_reply", dies)
+    # Staff answer with Telegram's "reply" to the bot's post of the question.
+    [question] = posts(harness, thread)
+    await harness.send(
+        harness.api.updates.topic_message(
+            STAFF, STAFF_CHAT, thread, "Już jest.", reply_to=question.result
+        )
+    )
+    assert not any("Już jest." in c.params["text"] for c in harness.sent_to(ANNA.id))
+    assert [str(e) for e in harness.errors] == ["the process died here"]
+    harness.errors.clear()
+    await harness.stop()
+    await harness.start()
+
+    await harness.api.wait_until(
+        lambda: any("Już jest." in c.params["text"] for c in harness.sent_to(ANNA.id)),
+        10,
+        "the reply relayed after the restart",
+    )
+    assert ticket(harness).state == TicketState.ANSWERED
+
+
 async def test_deleted_topic_is_recreated_on_the_next_message(harness: BotHarness) -> None:
     thread = await hand_over(harness)
     # Staff delete the topic in Telegram (an action of a human admin).

@@ -178,7 +178,12 @@ async def announcement_text(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if message is None:
         return
     reply_to = message.reply_to_message
-    if reply_to is None or reply_to.from_user is None or reply_to.from_user.id != context.bot.id:
+    if (
+        reply_to is None
+        or reply_to.from_user is None
+        or reply_to.from_user.id != context.bot.id
+        or reply_to.forum_topic_created is not None  # what every topic message "answers"
+    ):
         return  # an ordinary message: the next handler group relays it
     bot = bot_context(context)
     svc = bot.services
