@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy import text as sql
 from sqlmodel import SQLModel
@@ -22,9 +23,16 @@ from bot.core.inbox import PersonInfo, TicketState
 from bot.core.matching import Alternative
 from bot.core.messages import Button, OutMessage, Relay, StaffMessage, ToChat, ToTopic
 from bot.core.units import CURRENT_UPDATE, UpdateContext
-from bot.storage import leases, outbox, updates
+from bot.storage import database, leases, outbox, updates
 from bot.storage import repository as repo
-from bot.storage.database import Database, alembic_config, make_engine, migrate
+from bot.storage.database import (
+    SCHEMA_REVISION,
+    Database,
+    alembic_config,
+    make_engine,
+    migrate,
+    schema_revision,
+)
 from bot.storage.repository import SqlInboxStore
 from bot.storage.units import SqlTransactions
 
@@ -59,6 +67,24 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
     migrate(engine)
     assert set(inspect(engine).get_table_names()) == {*SQLModel.metadata.tables, "alembic_version"}
     engine.dispose()
+
+
+def test_a_database_at_the_newest_migration_is_opened_without_migrating(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heads = ScriptDirectory.from_config(alembic_config(database_url)).get_heads()
+    assert heads == [SCHEMA_REVISION], "a new migration: set SCHEMA_REVISION to it"
+    engine = make_engine(database_url)
+    assert schema_revision(engine) is None  # a new database
+    Database.connect(database_url).close()  # migrates it
+    assert schema_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
+
+    def must_not_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("migrated a database that was up to date")
+
+    monkeypatch.setattr(database, "migrate", must_not_run)
+    Database.connect(database_url).close()
 
 
 @pytest.mark.parametrize(
