@@ -1,7 +1,10 @@
 """Telegram's limits on the bot's requests, without hidden retries.
 
-About 30 messages a second overall and about 20 a minute in one group. A
-request that posts to a group (send*, copy*, forward*, a new topic) waits
+About 30 messages a second overall and about 20 a minute in one group.
+Overall, at most 30 requests start in any one second (a sliding window, as
+Telegram counts them; a leaky bucket of capacity 30 lets 30 through at once
+and 30 more within the same second, which drew 429s at a steady 27 a
+second). A request that posts to a group (send*, copy*, forward*, a new topic) waits
 for the group's limit first, so the staff group's queue never holds up
 residents' answers; edits and other calls count towards the overall limit
 only. A 429 (``RetryAfter``) pauses the chat it concerns (or everything,
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -33,6 +37,30 @@ GROUP_PER_MINUTE = 20
 POSTING = ("send", "copy", "forward", "createForumTopic")
 
 
+class SlidingWindow:
+    """At most ``limit`` requests start in any ``period`` seconds; first come, first served."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            while len(self._starts) >= self.limit:
+                wait = self._starts[0] + self.period - loop.time()
+                if wait <= 0:
+                    self._starts.popleft()
+                else:
+                    await asyncio.sleep(wait)
+            self._starts.append(loop.time())
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
 class TelegramLimits(BaseRateLimiter[int]):
     """Paces requests to Telegram's overall and per-group limits."""
 
@@ -41,7 +69,7 @@ class TelegramLimits(BaseRateLimiter[int]):
         overall_per_second: float = OVERALL_PER_SECOND,
         group_per_minute: float = GROUP_PER_MINUTE,
     ) -> None:
-        self._overall = AsyncLimiter(overall_per_second, 1)
+        self._overall = SlidingWindow(max(1, int(overall_per_second)), 1.0)
         self._group_rate = group_per_minute
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._paused_until: dict[int | str | None, float] = {}
